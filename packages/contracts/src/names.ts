@@ -1,0 +1,72 @@
+/**
+ * Every stream, bucket, subject and consumer name. Nothing outside this file
+ * types one by hand.
+ */
+export const STREAMS = {
+  events: 'ERRAND_EVENTS',
+  work: 'ERRAND_WORK',
+  notify: 'ERRAND_NOTIFY',
+} as const;
+
+export const BUCKETS = {
+  /** task types published by workers: key = type name with dots as `_` ... see typeKey */
+  types: 'errand_types',
+  /** leader lease of the scheduler (bucket max age = lease length) */
+  leader: 'errand_leader',
+  /** idempotency keys: `<tenant>.<hash>` -> {taskId, bodyHash} */
+  idempotency: 'errand_idempotency',
+  /** encrypted target secrets: key = secretRef */
+  secrets: 'errand_secrets',
+  /** scheduler snapshots (object store) */
+  snapshots: 'errand_snapshots',
+  /** checkpoints and large results (object store) */
+  blobs: 'errand_blobs',
+  /** memory deliveries: `<tenant>.<user>.<taskId>` */
+  memory: 'errand_memory',
+} as const;
+
+export const CONSUMERS = {
+  /** the notifier's durable consumer on ERRAND_EVENTS */
+  notifier: 'errand-notifier',
+  /** workers' durable consumer per pool on ERRAND_WORK */
+  worker: (pool: string) => `errand-worker-${pool}`,
+} as const;
+
+export const subjects = {
+  /** the one subject of a task's events */
+  event: (tenant: string, taskId: string) => `errand.events.${tenant}.${taskId}`,
+  /** every event of a tenant */
+  tenantEvents: (tenant: string) => `errand.events.${tenant}.*`,
+  /** every event */
+  allEvents: 'errand.events.>',
+  /** dispatches to the workers of a pool */
+  work: (pool: string) => `errand.work.${pool}`,
+  allWork: 'errand.work.>',
+  /** prefix every nats delivery target of a tenant must start with */
+  notifyPrefix: (tenant: string) => `errand.notify.${tenant}.`,
+  allNotify: 'errand.notify.>',
+  /** request-reply API */
+  api: (tenant: string, verb: ApiVerb) => `errand.api.${tenant}.${verb}`,
+  apiWildcard: (verb: ApiVerb) => `errand.api.*.${verb}`,
+  /** core NATS (not stored): worker liveness beats, one message per worker */
+  heartbeat: 'errand.internal.heartbeat',
+} as const;
+
+export const API_VERBS = ['submit', 'status', 'cancel', 'retry', 'list', 'history'] as const;
+export type ApiVerb = (typeof API_VERBS)[number];
+
+/** Parse `errand.events.<tenant>.<taskId>`. */
+export function parseEventSubject(subject: string): { tenant: string; taskId: string } | undefined {
+  const parts = subject.split('.');
+  if (parts.length !== 4 || parts[0] !== 'errand' || parts[1] !== 'events') return undefined;
+  return { tenant: parts[2]!, taskId: parts[3]! };
+}
+
+/** KV keys may not contain every character a type name may; dots are fine in KV keys. */
+export const kvKeys = {
+  taskType: (name: string) => name,
+  idempotency: (tenant: string, keyHash: string) => `${tenant}.${keyHash}`,
+  memory: (tenant: string, user: string, taskId: string) => `${tenant}.${user}.${taskId}`,
+  memoryOfUser: (tenant: string, user: string) => `${tenant}.${user}.*`,
+  leader: 'scheduler',
+} as const;

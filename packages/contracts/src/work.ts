@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { tokenSchema, taskTypeNameSchema } from './tokens.ts';
+
+/**
+ * A task type as workers publish it (KV `errand_types`, key = type name), so
+ * that the intake validates params and the scheduler knows the type's pool
+ * and defaults without importing handler code.
+ */
+export const taskTypeInfoSchema = z.object({
+  name: taskTypeNameSchema,
+  description: z.string().optional(),
+  /** JSON Schema (draft 2020-12) of `params` */
+  paramsSchema: z.record(z.string(), z.unknown()),
+  pool: tokenSchema,
+  defaults: z.object({
+    timeoutMs: z.number().int().positive(),
+    priority: z.number().int().min(0).max(9),
+    maxAttempts: z.number().int().min(1),
+    progressEveryMs: z.number().int().positive().optional(),
+  }),
+  /** when a worker last (re)published it */
+  updatedAt: z.string(),
+});
+export type TaskTypeInfo = z.infer<typeof taskTypeInfoSchema>;
+
+/** The message the scheduler puts on `errand.work.<pool>` for one attempt. */
+export const workMessageSchema = z.object({
+  taskId: tokenSchema,
+  tenant: tokenSchema,
+  user: tokenSchema,
+  taskType: taskTypeNameSchema,
+  params: z.unknown(),
+  attempt: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1),
+  timeoutMs: z.number().int().positive(),
+  /** stream sequence of this attempt's `dispatched` event: `started` must come right after it */
+  dispatchSeq: z.number().int().positive(),
+  /** ref of the last checkpoint, handed to the handler as `ctx.resume` */
+  resume: z.string().optional(),
+  traceparent: z.string().optional(),
+  tracestate: z.string().optional(),
+});
+export type WorkMessage = z.infer<typeof workMessageSchema>;
+
+/** Core-NATS liveness beat of one worker: the attempts it is running. */
+export const heartbeatSchema = z.object({
+  workerId: z.string(),
+  at: z.string(),
+  tasks: z.array(z.object({ taskId: z.string(), tenant: z.string(), attempt: z.number().int() })),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;

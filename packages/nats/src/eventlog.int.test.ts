@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { startNatsServer, type NatsServer } from '@errand/testing';
+import { makeEvent } from '@errand/contracts';
+import { connectNats } from './connect.ts';
+import { provision } from './provision.ts';
+import { EventLog, type StoredEvent } from './eventlog.ts';
+import { isWrongLastSequence } from './errors.ts';
+
+let server: NatsServer;
+let nc: NatsConnection;
+let log: EventLog;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectNats({ url: server.url, name: 'test' });
+  await provision(nc);
+  log = new EventLog(nc);
+});
+afterAll(async () => {
+  log?.close();
+  await nc?.close();
+  await server?.stop();
+});
+
+const task = (taskId: string) => ({ taskId, tenant: 't1' });
+const submitted = (taskId: string) =>
+  makeEvent('submitted', task(taskId), new Date(), {
+    user: 'u1',
+    taskType: 'demo.sleep',
+    params: { durationMs: 10 },
+    priority: 5,
+    timeoutMs: 1000,
+    progressEveryMs: 1000,
+    deliver: [],
+  });
+
+describe('EventLog', () => {
+  it('stores a retried append once (msgID de-duplication)', async () => {
+    const e = submitted('dup1');
+    const a = await log.append(e);
+    const b = await log.append(e);
+    expect(b.duplicate).toBe(true);
+    expect(b.seq).toBe(a.seq);
+    expect(await log.history('t1', 'dup1')).toHaveLength(1);
+  });
+
+  it('refuses a stale write with the expected-last-sequence check', async () => {
+    const s = await log.append(submitted('occ1'));
+    const q = makeEvent('queued', task('occ1'), new Date(), { position: 0 });
+    await log.append(q, { expectLastSeq: s.seq });
+    const r = makeEvent('rejected', task('occ1'), new Date(), { code: 'invalid', message: 'x' });
+    const err = await log.append(r, { expectLastSeq: s.seq }).catch((e: unknown) => e);
+    expect(isWrongLastSequence(err)).toBe(true);
+  });
+
+  it('reads a task history in order, after a sequence, and its first event', async () => {
+    const s = await log.append(submitted('h1'));
+    await log.append(makeEvent('queued', task('h1'), new Date(), { position: 3 }));
+    await log.append(makeEvent('dispatched', task('h1'), new Date(), { attempt: 1, pool: 'default' }));
+    const all = await log.history('t1', 'h1');
+    expect(all.map((x) => x.event.type)).toEqual(['submitted', 'queued', 'dispatched']);
+    const after = await log.history('t1', 'h1', s.seq);
+    expect(after.map((x) => x.event.type)).toEqual(['queued', 'dispatched']);
+    expect((await log.first('t1', 'h1'))?.event.type).toBe('submitted');
+    expect(await log.lastSeq('t1', 'nope')).toBe(0);
+  });
+
+  it('skips an invalid event on read instead of crashing', async () => {
+    const bad: string[] = [];
+    const log2 = new EventLog(nc, (i) => bad.push(i.error));
+    nc.publish('errand.events.t1.bad1', new TextEncoder().encode('{"type":"queued"}'));
+    await log2.append(submitted('bad1'));
+    const h = await log2.history('t1', 'bad1');
+    expect(h.map((x) => x.event.type)).toEqual(['submitted']);
+    expect(bad.length).toBeGreaterThan(0);
+    log2.close();
+  });
+
+  it('follows the log and reports catching up', async () => {
+    const seen: StoredEvent[] = [];
+    let caught = false;
+    const f = await log.follow({ onEvent: (e) => seen.push(e), onCaughtUp: () => (caught = true) });
+    await log.append(submitted('f1'));
+    const deadline = Date.now() + 5000;
+    while (!seen.some((e) => e.event.taskId === 'f1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(caught).toBe(true);
+    expect(seen.some((e) => e.event.taskId === 'f1')).toBe(true);
+    const seqs = seen.map((e) => e.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    await f.stop();
+  });
+});

@@ -1,0 +1,182 @@
+import { headers as makeHeaders, type NatsConnection, type MsgHdrs } from '@nats-io/nats-core';
+import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  STREAMS,
+  subjects,
+  decodeEvent,
+  encodeEvent,
+  eventMsgId,
+  type ErrandEvent,
+} from '@errand/contracts';
+import { injectTrace, type Context } from '@errand/telemetry';
+import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
+
+/** An event read from the log with its stream sequence. */
+export interface StoredEvent {
+  seq: number;
+  event: ErrandEvent;
+  headers?: MsgHdrs;
+}
+
+export interface AppendOptions {
+  /** the optimistic concurrency check: the task's last event must have this sequence */
+  expectLastSeq?: number;
+  /** extra part of the msgID for events that legitimately repeat */
+  idExtra?: string | number;
+  /** explicit msgID (overrides the derived one) */
+  msgID?: string;
+  trace?: Context;
+  /** publish retries on timeouts (default 8) */
+  attempts?: number;
+}
+
+export type BadEventLogger = (info: { seq: number; subject: string; error: string }) => void;
+
+/**
+ * The event log: append events (validated, de-duplicated by msgID, with trace
+ * context), read one task's history, and follow the whole log.
+ */
+export class EventLog {
+  readonly js: JetStreamClient;
+  readonly publisher: JetStreamPublisher;
+  private jsmP: Promise<JetStreamManager> | undefined;
+
+  constructor(
+    readonly nc: NatsConnection,
+    private readonly onBadEvent: BadEventLogger = (i) =>
+      console.error(JSON.stringify({ level: 'warn', msg: 'skipping an invalid event', ...i })),
+  ) {
+    this.js = jetstream(nc);
+    this.publisher = new JetStreamPublisher(nc);
+  }
+
+  jsm(): Promise<JetStreamManager> {
+    this.jsmP ??= jetstreamManager(this.nc);
+    return this.jsmP;
+  }
+
+  /** Append one event to its task's subject. */
+  async append(e: ErrandEvent, opts: AppendOptions = {}): Promise<PubAck> {
+    const data = encodeEvent(e);
+    const h = makeHeaders();
+    injectTrace(h, opts.trace);
+    const msgID = opts.msgID ?? eventMsgId(e as { type: string; taskId: string; attempt?: number }, opts.idExtra);
+    return await publishWithRetry(this.publisher, subjects.event(e.tenant, e.taskId), data, {
+      msgID,
+      headers: h,
+      ...(opts.expectLastSeq !== undefined ? { expectLastSubjectSeq: opts.expectLastSeq } : {}),
+      ...(opts.attempts !== undefined ? { attempts: opts.attempts } : {}),
+    });
+  }
+
+  /** Decode a message from the log; an invalid one is logged and skipped. */
+  decode(m: { seq: number; subject: string; data: Uint8Array; headers?: MsgHdrs }): StoredEvent | undefined {
+    const d = decodeEvent(m.data);
+    if (!d.ok) {
+      this.onBadEvent({ seq: m.seq, subject: m.subject, error: d.error });
+      return undefined;
+    }
+    return { seq: m.seq, event: d.value, ...(m.headers ? { headers: m.headers } : {}) };
+  }
+
+  /** Sequence of the last event on a task's subject (0 when it has none). */
+  async lastSeq(tenant: string, taskId: string): Promise<number> {
+    const jsm = await this.jsm();
+    const m = await jsm.direct.getMessage(STREAMS.events, { last_by_subj: subjects.event(tenant, taskId) }).catch(notFound);
+    return m ? m.seq : 0;
+  }
+
+  /** The task's first event (its `submitted`), by direct get. */
+  async first(tenant: string, taskId: string): Promise<StoredEvent | undefined> {
+    const jsm = await this.jsm();
+    const m = await jsm.direct.getMessage(STREAMS.events, { seq: 1, next_by_subj: subjects.event(tenant, taskId) }).catch(notFound);
+    return m ? this.decode({ seq: m.seq, subject: m.subject, data: m.data, headers: m.header }) : undefined;
+  }
+
+  /**
+   * Every event of one task after `afterSeq` (default: all), read with an
+   * ordered consumer up to the subject's last sequence at the time of the call.
+   */
+  async history(tenant: string, taskId: string, afterSeq = 0): Promise<StoredEvent[]> {
+    const last = await this.lastSeq(tenant, taskId);
+    if (last <= afterSeq) return [];
+    const c = await this.js.consumers.get(STREAMS.events, {
+      filter_subjects: subjects.event(tenant, taskId),
+      ...(afterSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const out: StoredEvent[] = [];
+    const iter = await c.consume({ max_messages: 256 });
+    try {
+      for await (const m of iter) {
+        const e = this.decode(jsMsgParts(m));
+        if (e) out.push(e);
+        if (m.seq >= last) break;
+      }
+    } finally {
+      await iter.close().catch(() => undefined);
+      await c.delete().catch(() => undefined);
+    }
+    return out;
+  }
+
+  /**
+   * Follow the whole log (or a filter) from `fromSeq` with an ordered
+   * consumer, calling `onEvent` in order. Returns a stop function.
+   * `onCaughtUp` fires once, when the log's last sequence at the start has been passed.
+   */
+  async follow(opts: {
+    fromSeq?: number;
+    filter?: string;
+    onEvent: (e: StoredEvent) => void;
+    onCaughtUp?: () => void;
+  }): Promise<{ stop: () => Promise<void>; lastSeq: () => number }> {
+    const jsm = await this.jsm();
+    const info = await jsm.streams.info(STREAMS.events);
+    const target = info.state.last_seq;
+    let applied = (opts.fromSeq ?? 1) - 1;
+    let caughtUp = false;
+    const markCaughtUp = () => {
+      if (!caughtUp && applied >= target) {
+        caughtUp = true;
+        opts.onCaughtUp?.();
+      }
+    };
+    markCaughtUp();
+    const c = await this.js.consumers.get(STREAMS.events, {
+      filter_subjects: opts.filter ?? subjects.allEvents,
+      ...(opts.fromSeq && opts.fromSeq > 1
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.fromSeq }
+        : { deliver_policy: DeliverPolicy.All }),
+    });
+    const iter = await c.consume({
+      max_messages: 2_000,
+      callback: (m: JsMsg) => {
+        applied = m.seq;
+        const e = this.decode(jsMsgParts(m));
+        if (e) opts.onEvent(e);
+        markCaughtUp();
+      },
+    });
+    return {
+      lastSeq: () => applied,
+      stop: async () => {
+        await iter.close().catch(() => undefined);
+      },
+    };
+  }
+
+  close(): void {
+    this.publisher.close();
+  }
+}
+
+export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; headers?: MsgHdrs } {
+  return { seq: m.seq, subject: m.subject, data: m.data, ...(m.headers ? { headers: m.headers } : {}) };
+}
+
+function notFound(err: unknown): null {
+  if (/no message found|not found|404/i.test((err as Error).message ?? '')) return null;
+  throw err;
+}

@@ -1,0 +1,6 @@
+export * from './connect.ts';
+export * from './provision.ts';
+export * from './publisher.ts';
+export * from './eventlog.ts';
+export * from './errors.ts';
+export * from './logger.ts';

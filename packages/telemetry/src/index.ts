@@ -1,0 +1,2 @@
+export * from './propagation.ts';
+export * from './sdk.ts';

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { waitFor } from './wait.ts';
+
+export interface NatsServer {
+  url: string;
+  port: number;
+  storeDir: string;
+  /** kill -9 the server (the store stays) */
+  kill(): Promise<void>;
+  /** start it again on the same port and store */
+  restart(): Promise<void>;
+  /** stop it and remove its store */
+  stop(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const nc = await connect({ servers: url, timeout: 500, reconnect: false });
+    await nc.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Start `nats-server -js` on a free port with a temporary store, and wait
+ * until it answers. Every test suite gets its own server: no shared state.
+ */
+export async function startNatsServer(opts: { bin?: string } = {}): Promise<NatsServer> {
+  const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'errand-nats-'));
+  const url = `nats://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+
+  const launch = async () => {
+    child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
+    const exited = new Promise<never>((_, reject) =>
+      child!.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([waitFor(() => answers(url), { timeoutMs: 10_000, what: `nats-server on ${url}` }), exited]);
+  };
+  const kill = async () => {
+    const c = child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGKILL');
+    await gone;
+  };
+  await launch();
+  return {
+    url,
+    port,
+    storeDir,
+    kill,
+    restart: launch,
+    stop: async () => {
+      await kill();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
