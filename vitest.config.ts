@@ -23,8 +23,6 @@ export default defineConfig({
           include: ['test/**/*.e2e.test.ts'],
           testTimeout: 240_000,
           hookTimeout: 120_000,
-          // end-to-end suites start real processes: one file at a time on 2 cores
-          fileParallelism: false,
         },
       },
     ],
