@@ -39,6 +39,8 @@ export interface TaskRecord {
   createdAt: string;
   queuedAt?: string;
   dispatchedAt?: string;
+  /** stream sequence of the current attempt's `dispatched` event */
+  dispatchSeq?: number;
   /** the first `started` of the task (for waitMs) */
   firstStartedAt?: string;
   /** the current attempt's `started` (the timeout clock) */
@@ -127,6 +129,7 @@ export function evolveTask(r: TaskRecord | undefined, e: ErrandEvent, seq: numbe
         fence: e.attempt,
         pool: e.pool,
         dispatchedAt: e.at,
+        dispatchSeq: seq,
         position: undefined,
         startedAt: undefined,
         notBefore: undefined,
@@ -161,7 +164,7 @@ export function evolveTask(r: TaskRecord | undefined, e: ErrandEvent, seq: numbe
         discardPartial: undefined,
         error: undefined,
         partialRef: undefined,
-        notBefore: e.at,
+        notBefore: undefined,
       };
     case 'cancelled':
       if (terminal || isStale(r, e.attempt)) return next;

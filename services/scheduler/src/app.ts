@@ -1,0 +1,56 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { nuid } from '@nats-io/transport-node';
+import type { Config } from '@errand/config';
+import { EventLog, type Logger } from '@errand/nats';
+import type { Limits } from './domain/decide.ts';
+import { LeaderLease } from './handlers/leader.ts';
+import { watchTaskTypes } from './handlers/types.ts';
+import { SchedulerRuntime } from './runtime.ts';
+
+export function limitsFrom(config: Config): Limits {
+  return {
+    concurrency: config.ERRAND_CONCURRENCY,
+    maxPendingPerUser: config.ERRAND_MAX_PENDING_PER_USER,
+    ...(config.ERRAND_TENANT_CONCURRENCY ? { tenantConcurrency: config.ERRAND_TENANT_CONCURRENCY } : {}),
+    typeConcurrency: config.typeConcurrency,
+    leaseMs: config.ERRAND_LEASE_MS,
+    cancelGraceMs: config.ERRAND_CANCEL_GRACE_MS,
+    timeoutSlackMs: 2_000,
+    retryBaseMs: config.ERRAND_RETRY_BASE_MS,
+    retryMaxMs: config.ERRAND_RETRY_MAX_MS,
+    defaultMaxAttempts: 3,
+  };
+}
+
+export interface Scheduler {
+  runtime: SchedulerRuntime;
+  lease: LeaderLease;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Build a scheduler: it follows the log at once and decides while it holds the leader lease. */
+export async function buildScheduler(deps: { config: Config; nc: NatsConnection; log: Logger; id?: string }): Promise<Scheduler> {
+  const { config, nc, log } = deps;
+  const id = deps.id ?? `scheduler-${nuid.next()}`;
+  const eventLog = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
+  let runtime: SchedulerRuntime | undefined;
+  const types = await watchTaskTypes(nc, log, () => runtime?.kick());
+  runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types);
+  const rt = runtime;
+  const lease = new LeaderLease(nc, id, log, (leader) => rt.onLeadership(leader));
+  return {
+    runtime: rt,
+    lease,
+    async start() {
+      await rt.start();
+      await lease.start();
+    },
+    async stop() {
+      await lease.stop();
+      await rt.stop();
+      types.stop();
+      eventLog.close();
+    },
+  };
+}

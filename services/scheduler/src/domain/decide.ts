@@ -1,0 +1,218 @@
+import { makeEvent, type ErrandEvent, type EventOf, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
+import { taskKey, userKey, type SchedState } from './state.ts';
+
+export interface Limits {
+  concurrency: number;
+  maxPendingPerUser: number;
+  tenantConcurrency?: number;
+  typeConcurrency: Map<string, number>;
+  leaseMs: number;
+  cancelGraceMs: number;
+  /** how long after a task's deadline the scheduler writes `timed-out` when the worker has not */
+  timeoutSlackMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  defaultMaxAttempts: number;
+}
+
+/** What the runtime must do: append an event (and for a dispatch, then publish its work message). */
+export type Command =
+  | { kind: 'append'; key: string; event: ErrandEvent; expectLastSeq: number }
+  | { kind: 'dispatch'; key: string; event: EventOf<'dispatched'>; expectLastSeq: number; record: TaskRecord; maxAttempts: number };
+
+export interface DecideInput {
+  state: SchedState;
+  limits: Limits;
+  types: ReadonlyMap<string, TaskTypeInfo>;
+  now: number;
+  /** tasks with a command under way: decided already, wait for their event */
+  inflight: ReadonlyMap<string, { cmd: Command }>;
+  /** a number in [0, 1) for backoff jitter */
+  random: () => number;
+}
+
+/** Backoff before attempt `next` (2 for the first retry): base * 2^(next-2), capped, ±20 % jitter. */
+export function retryDelay(next: number, limits: Pick<Limits, 'retryBaseMs' | 'retryMaxMs'>, random: () => number): number {
+  const raw = Math.min(limits.retryMaxMs, limits.retryBaseMs * 2 ** Math.max(0, next - 2));
+  return Math.max(0, Math.round(raw * (0.8 + 0.4 * random())));
+}
+
+const partialOf = (r: TaskRecord) => (r.discardPartial ? {} : r.checkpointRef ? { partial: r.checkpointRef } : {});
+const at = (now: number) => new Date(now).toISOString();
+const ids = (r: TaskRecord) => ({ taskId: r.id, tenant: r.tenant });
+
+/** Admission of undecided tasks, in log order. Counts pending as it goes. */
+function admit(inp: DecideInput, out: Command[]): void {
+  const { state, limits, types, now, inflight } = inp;
+  // admissions written but not yet folded count as pending already
+  const pending = new Map<string, number>();
+  for (const { cmd } of inflight.values()) {
+    if (cmd.event.type !== 'queued') continue;
+    const r = state.tasks.get(cmd.key);
+    if (r) pending.set(userKey(r.tenant, r.user), (pending.get(userKey(r.tenant, r.user)) ?? 0) + 1);
+  }
+  const order = [...state.undecided].filter((k) => !inflight.has(k)).map((k) => state.tasks.get(k)!);
+  order.sort((a, b) => a.submitSeq - b.submitSeq);
+  for (const r of order) {
+    const key = taskKey(r.tenant, r.id);
+    const base = { key, expectLastSeq: r.lastSeq } as const;
+    if (r.cancelRequestedAt) {
+      out.push({ kind: 'append', ...base, event: makeEvent('cancelled', ids(r), at(now), {}) });
+      continue;
+    }
+    if (!types.has(r.type)) {
+      out.push({
+        kind: 'append',
+        ...base,
+        event: makeEvent('rejected', ids(r), at(now), { code: 'unknown_type', message: `no worker has registered the task type ${r.type}` }),
+      });
+      continue;
+    }
+    const uk = userKey(r.tenant, r.user);
+    const count = (state.pendingPerUser.get(uk) ?? 0) + (pending.get(uk) ?? 0);
+    if (count >= limits.maxPendingPerUser) {
+      out.push({
+        kind: 'append',
+        ...base,
+        event: makeEvent('rejected', ids(r), at(now), {
+          code: 'queue_full',
+          message: `user ${r.user} already has ${count} pending tasks, the most allowed; try again when one of them has started`,
+        }),
+      });
+      continue;
+    }
+    pending.set(uk, (pending.get(uk) ?? 0) + 1);
+    const position = state.ready.positionFor(r.user, r.priority);
+    out.push({ kind: 'append', ...base, event: makeEvent('queued', ids(r), at(now), { position }) });
+  }
+}
+
+/** Cancels that the scheduler carries out: tasks not running, and running ones past the grace period. */
+function cancels(inp: DecideInput, out: Command[]): void {
+  const { state, limits, now, inflight } = inp;
+  for (const key of state.cancelling) {
+    if (inflight.has(key)) continue;
+    const r = state.tasks.get(key)!;
+    if (r.state === 'submitted') continue; // admission handles it
+    const requested = Date.parse(r.cancelRequestedAt!);
+    const graceOver = now - requested >= limits.cancelGraceMs;
+    if (r.state === 'running' && !graceOver) continue;
+    const attempt = r.attempt > 0 ? { attempt: r.attempt } : {};
+    out.push({
+      kind: 'append',
+      key,
+      expectLastSeq: r.lastSeq,
+      event: makeEvent('cancelled', ids(r), at(now), { ...attempt, ...partialOf(r) }),
+    });
+  }
+}
+
+/** Deadlines and leases of active attempts. */
+function supervise(inp: DecideInput, out: Command[]): void {
+  const { state, limits, types, now, inflight } = inp;
+  for (const key of state.active) {
+    if (inflight.has(key) || state.cancelling.has(key)) continue;
+    const r = state.tasks.get(key)!;
+    if (r.state !== 'running') continue;
+    const base = { kind: 'append' as const, key, expectLastSeq: r.lastSeq };
+    const deadline = Date.parse(r.startedAt!) + r.timeoutMs + limits.timeoutSlackMs;
+    if (now >= deadline) {
+      out.push({ ...base, event: makeEvent('timed-out', ids(r), at(now), { attempt: r.attempt, timeoutMs: r.timeoutMs, ...partialOf(r) }) });
+      continue;
+    }
+    const seen = state.lastSeen.get(key) ?? now;
+    if (now - seen >= limits.leaseMs) {
+      const max = types.get(r.type)?.defaults.maxAttempts ?? limits.defaultMaxAttempts;
+      out.push({
+        ...base,
+        event: makeEvent('failed', ids(r), at(now), {
+          attempt: r.attempt,
+          error: { code: 'worker_lost', message: `no sign of life from the worker for ${Math.round((now - seen) / 1000)} s` },
+          willRetry: r.attempt < max,
+        }),
+      });
+    }
+  }
+}
+
+/** Retries: schedule the next attempt, and make it ready when its time has come. */
+function retries(inp: DecideInput, out: Command[]): void {
+  const { state, limits, now, inflight, random } = inp;
+  for (const key of state.retrying) {
+    if (inflight.has(key) || state.cancelling.has(key)) continue;
+    const r = state.tasks.get(key)!;
+    const next = Math.max(r.attempt + 1, r.fence);
+    if (!r.notBefore) {
+      // a user's retry runs at once; a failure waits its backoff
+      const delay = r.error ? retryDelay(next, limits, random) : 0;
+      out.push({
+        kind: 'append',
+        key,
+        expectLastSeq: r.lastSeq,
+        event: makeEvent('retry-scheduled', ids(r), at(now), { attempt: next, notBefore: at(now + delay) }),
+      });
+    } else if (Date.parse(r.notBefore) <= now && !state.ready.has(key)) {
+      state.ready.push(key, r.user, r.priority, true);
+    }
+  }
+}
+
+/** Fill free slots from the ready queue, in order, within the limits. */
+function dispatch(inp: DecideInput, busy: ReadonlySet<string>, out: Command[]): void {
+  const { state, limits, types, now } = inp;
+  // dispatches written but not yet folded hold their slots already
+  let active = state.active.size;
+  const perTenant = new Map<string, number>();
+  const perType = new Map<string, number>();
+  const take = (r: TaskRecord) => {
+    active++;
+    perTenant.set(r.tenant, (perTenant.get(r.tenant) ?? 0) + 1);
+    perType.set(r.type, (perType.get(r.type) ?? 0) + 1);
+  };
+  for (const { cmd } of inp.inflight.values()) {
+    if (cmd.kind === 'dispatch' && !state.active.has(cmd.key)) take(cmd.record);
+  }
+  const fits = (key: string) => {
+    const r = state.tasks.get(key);
+    if (!r || busy.has(key)) return false;
+    if (!types.has(r.type)) return false;
+    const t = (state.activePerTenant.get(r.tenant) ?? 0) + (perTenant.get(r.tenant) ?? 0);
+    if (limits.tenantConcurrency !== undefined && t >= limits.tenantConcurrency) return false;
+    const typeLimit = limits.typeConcurrency.get(r.type);
+    const y = (state.activePerType.get(r.type) ?? 0) + (perType.get(r.type) ?? 0);
+    return typeLimit === undefined || y < typeLimit;
+  };
+  while (active < limits.concurrency) {
+    const c = state.ready.pop(fits);
+    if (!c) break;
+    const r = state.tasks.get(c.key)!;
+    const info = types.get(r.type)!;
+    const attempt = Math.max(r.attempt + 1, r.fence);
+    out.push({
+      kind: 'dispatch',
+      key: c.key,
+      expectLastSeq: r.lastSeq,
+      record: r,
+      maxAttempts: info.defaults.maxAttempts,
+      event: makeEvent('dispatched', ids(r), at(now), { attempt, pool: info.pool }),
+    });
+    take(r);
+  }
+}
+
+/**
+ * Everything the scheduler should do now. Pure but for the ready queue:
+ * tasks it dispatches are popped from it (the runtime puts a task back if
+ * its write is refused).
+ */
+export function decide(inp: DecideInput): Command[] {
+  const out: Command[] = [];
+  admit(inp, out);
+  cancels(inp, out);
+  supervise(inp, out);
+  retries(inp, out);
+  const busy = new Set(inp.inflight.keys());
+  for (const c of out) busy.add(c.key);
+  dispatch(inp, busy, out);
+  return out;
+}

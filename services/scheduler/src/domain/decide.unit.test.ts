@@ -1,0 +1,238 @@
+import { describe, expect, it } from 'vitest';
+import { makeEvent, type ErrandEvent, type TaskTypeInfo } from '@errand/contracts';
+import { decide, retryDelay, type Command, type Limits } from './decide.ts';
+import { evolve, initialState, beat, type SchedState } from './state.ts';
+
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const limits: Limits = {
+  concurrency: 1,
+  maxPendingPerUser: 10,
+  typeConcurrency: new Map(),
+  leaseMs: 20_000,
+  cancelGraceMs: 10_000,
+  timeoutSlackMs: 2_000,
+  retryBaseMs: 1_000,
+  retryMaxMs: 30_000,
+  defaultMaxAttempts: 3,
+};
+const typeInfo = (name: string, maxAttempts = 3): TaskTypeInfo => ({
+  name,
+  paramsSchema: {},
+  pool: 'default',
+  defaults: { timeoutMs: 600_000, priority: 5, maxAttempts },
+  updatedAt: new Date(T0).toISOString(),
+});
+const types = new Map([
+  ['demo.sleep', typeInfo('demo.sleep')],
+  ['demo.report', typeInfo('demo.report')],
+]);
+
+/** The log as a test writes it: each event gets the next sequence. */
+class Log {
+  events: { e: ErrandEvent; seq: number }[] = [];
+  private at = T0;
+  add(e: ErrandEvent) {
+    this.events.push({ e, seq: this.events.length + 1 });
+    return this;
+  }
+  submit(id: string, opts: { user?: string; priority?: number; type?: string; tenant?: string; timeoutMs?: number } = {}) {
+    this.at += 1;
+    return this.add(
+      makeEvent('submitted', { taskId: id, tenant: opts.tenant ?? 't' }, new Date(this.at), {
+        user: opts.user ?? 'u',
+        taskType: opts.type ?? 'demo.sleep',
+        params: {},
+        priority: opts.priority ?? 5,
+        timeoutMs: opts.timeoutMs ?? 600_000,
+        progressEveryMs: 10_000,
+        deliver: [],
+      }),
+    );
+  }
+  ev<T extends ErrandEvent['type']>(type: T, id: string, payload: object, at = this.at, tenant = 't') {
+    return this.add(makeEvent(type, { taskId: id, tenant }, new Date(at), payload as never));
+  }
+  queue(id: string, opts: Parameters<Log['submit']>[1] = {}) {
+    return this.submit(id, opts).ev('queued', id, { position: 0 }, this.at, opts.tenant);
+  }
+  run(id: string, attempt = 1, at = this.at, opts: Parameters<Log['submit']>[1] = {}) {
+    return this.queue(id, opts)
+      .ev('dispatched', id, { attempt, pool: 'default' }, at, opts.tenant)
+      .ev('started', id, { attempt, workerId: 'w1' }, at, opts.tenant);
+  }
+}
+
+function given(log: Log, now = T0): SchedState {
+  const s = initialState();
+  for (const { e, seq } of log.events) evolve(s, e, seq, now);
+  return s;
+}
+function when(state: SchedState, now = T0, lim: Limits = limits, inflight = new Map<string, { cmd: Command }>()) {
+  return decide({ state, limits: lim, types, now, inflight, random: () => 0.5 });
+}
+const summary = (cmds: Command[]) => cmds.map((c) => `${c.event.type}:${c.event.taskId}`);
+
+describe('admission', () => {
+  it('queues a submitted task with its position, and checks the expected sequence', () => {
+    const cmds = when(given(new Log().queue('a').submit('b')));
+    expect(summary(cmds)).toContain('queued:b');
+    const q = cmds.find((c) => c.event.taskId === 'b')!;
+    expect(q.event).toMatchObject({ type: 'queued', position: 1 });
+    expect(q.expectLastSeq).toBe(3);
+  });
+
+  it('refuses the 11th pending task of a user with queue_full, and accepts another user', () => {
+    const log = new Log();
+    for (let i = 0; i < 10; i++) log.queue(`a${i}`, { user: 'u1' });
+    log.submit('a10', { user: 'u1' }).submit('b0', { user: 'u2' });
+    const cmds = when(given(log), T0, { ...limits, concurrency: 0 });
+    expect(cmds.find((c) => c.event.taskId === 'a10')!.event).toMatchObject({ type: 'rejected', code: 'queue_full' });
+    expect(cmds.find((c) => c.event.taskId === 'b0')!.event.type).toBe('queued');
+  });
+
+  it('counts admissions under way against the limit', () => {
+    const log = new Log();
+    for (let i = 0; i < 9; i++) log.queue(`a${i}`, { user: 'u1' });
+    log.submit('x', { user: 'u1' }).submit('y', { user: 'u1' });
+    const s = given(log);
+    const first = when(s, T0, { ...limits, concurrency: 0 });
+    const inflight = new Map(first.filter((c) => c.event.taskId === 'x').map((c) => [c.key, { cmd: c }]));
+    const second = when(s, T0, { ...limits, concurrency: 0 }, inflight);
+    expect(second.find((c) => c.event.taskId === 'y')!.event).toMatchObject({ type: 'rejected', code: 'queue_full' });
+  });
+
+  it('gives room again once a pending task is dispatched or cancelled', () => {
+    const log = new Log();
+    for (let i = 0; i < 10; i++) log.queue(`a${i}`, { user: 'u1' });
+    log.ev('cancel-requested', 'a0', { by: 'api' }).ev('cancelled', 'a0', {});
+    log.submit('a10', { user: 'u1' });
+    const cmds = when(given(log), T0, { ...limits, concurrency: 0 });
+    expect(cmds.find((c) => c.event.taskId === 'a10')!.event.type).toBe('queued');
+  });
+
+  it('rejects a type no worker registered', () => {
+    const cmds = when(given(new Log().submit('a', { type: 'nope.nope' })));
+    expect(cmds[0]!.event).toMatchObject({ type: 'rejected', code: 'unknown_type' });
+  });
+});
+
+describe('dispatch order', () => {
+  it('runs high, normal, low when submitted low, high, normal', () => {
+    const log = new Log().run('r').queue('low', { priority: 2 }).queue('high', { priority: 8 }).queue('normal', { priority: 5 });
+    const s = given(log);
+    expect(s.ready.order().map((k) => k.split('/')[1])).toEqual(['high', 'normal', 'low']);
+    expect(when(s)).toEqual([]); // the one slot is taken
+  });
+
+  it('is first come first served within a priority, and alternates between users', () => {
+    const log = new Log();
+    for (const id of ['a1', 'a2', 'a3']) log.queue(id, { user: 'ua' });
+    for (const id of ['b1', 'b2', 'b3']) log.queue(id, { user: 'ub' });
+    expect(given(log).ready.order().map((k) => k.split('/')[1])).toEqual(['a1', 'b1', 'a2', 'b2', 'a3', 'b3']);
+  });
+
+  it('dispatches within the global limit and holds slots of dispatches under way', () => {
+    const log = new Log().queue('a').queue('b').queue('c');
+    const s = given(log);
+    const cmds = when(s, T0, { ...limits, concurrency: 2 });
+    expect(summary(cmds)).toEqual(['dispatched:a', 'dispatched:b']);
+    expect(cmds[0]!.event).toMatchObject({ attempt: 1, pool: 'default' });
+    const inflight = new Map(cmds.map((c) => [c.key, { cmd: c }]));
+    expect(when(s, T0, { ...limits, concurrency: 2 }, inflight)).toEqual([]);
+  });
+
+  it('respects per-type and per-tenant limits, passing over what does not fit', () => {
+    const log = new Log().queue('r1', { type: 'demo.report' }).queue('r2', { type: 'demo.report' }).queue('s1');
+    const typeLimited = when(given(log), T0, { ...limits, concurrency: 5, typeConcurrency: new Map([['demo.report', 1]]) });
+    expect(summary(typeLimited)).toEqual(['dispatched:r1', 'dispatched:s1']);
+    const log2 = new Log().queue('x1', { tenant: 'A' }).queue('x2', { tenant: 'A' }).queue('y1', { tenant: 'B' });
+    const tenantLimited = when(given(log2), T0, { ...limits, concurrency: 5, tenantConcurrency: 1 });
+    expect(summary(tenantLimited)).toEqual(['dispatched:x1', 'dispatched:y1']);
+  });
+
+  it('frees the slot when the running task ends', () => {
+    const log = new Log().run('a').queue('b');
+    expect(when(given(log))).toEqual([]);
+    log.ev('completed', 'a', { attempt: 1, result: 1 });
+    expect(summary(when(given(log)))).toEqual(['dispatched:b']);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a queued task at once and a dispatched one before it starts', () => {
+    const log = new Log().queue('q').ev('cancel-requested', 'q', { by: 'api' });
+    log.queue('d').ev('dispatched', 'd', { attempt: 1, pool: 'default' }).ev('cancel-requested', 'd', { by: 'api' });
+    const cmds = when(given(log), T0, { ...limits, concurrency: 0 });
+    expect(summary(cmds).sort()).toEqual(['cancelled:d', 'cancelled:q']);
+  });
+
+  it('leaves a running task to its worker during the grace period, then cancels it with its partial result', () => {
+    const log = new Log().run('a').ev('checkpoint', 'a', { attempt: 1, ref: 'obj:cp/t/a/1', bytes: 2 }).ev('cancel-requested', 'a', { by: 'api' }, T0);
+    const s = given(log);
+    expect(when(s, T0 + 9_000)).toEqual([]);
+    const cmds = when(s, T0 + 10_000);
+    expect(cmds[0]!.event).toMatchObject({ type: 'cancelled', attempt: 1, partial: 'obj:cp/t/a/1' });
+  });
+
+  it('keeps no partial when the cancel asked to discard it', () => {
+    const log = new Log().run('a').ev('checkpoint', 'a', { attempt: 1, ref: 'obj:x', bytes: 2 }).ev('cancel-requested', 'a', { by: 'api', discardPartial: true }, T0);
+    const cmds = when(given(log), T0 + 10_000);
+    expect(cmds[0]!.event).not.toHaveProperty('partial');
+  });
+});
+
+describe('timeouts, leases and retries', () => {
+  it('times a running task out after its deadline and the slack', () => {
+    const log = new Log().run('a', 1, T0, { timeoutMs: 5_000 });
+    const s = given(log, T0);
+    beat(s, 't', 'a', 1, T0 + 6_000);
+    expect(when(s, T0 + 6_000)).toEqual([]);
+    expect(when(s, T0 + 7_000)[0]!.event).toMatchObject({ type: 'timed-out', attempt: 1, timeoutMs: 5_000 });
+  });
+
+  it('declares the worker lost when its lease runs out, and a beat keeps it alive', () => {
+    const s = given(new Log().run('a'), T0);
+    beat(s, 't', 'a', 1, T0 + 15_000);
+    expect(when(s, T0 + 30_000)).toEqual([]);
+    expect(when(s, T0 + 35_000)[0]!.event).toMatchObject({ type: 'failed', attempt: 1, willRetry: true, error: { code: 'worker_lost' } });
+  });
+
+  it('fails for good when a lost worker used the last attempt', () => {
+    const log = new Log().run('a', 3);
+    expect(when(given(log, T0), T0 + 20_000)[0]!.event).toMatchObject({ type: 'failed', willRetry: false });
+  });
+
+  it('schedules a retry with backoff, then dispatches the next attempt ahead of queued tasks', () => {
+    const log = new Log().run('a').queue('b').ev('failed', 'a', { attempt: 1, error: { code: 'x', message: 'x' }, willRetry: true });
+    const s = given(log);
+    const [rs] = when(s, T0, { ...limits, concurrency: 0 });
+    expect(rs!.event).toMatchObject({ type: 'retry-scheduled', attempt: 2, notBefore: new Date(T0 + 1_000).toISOString() });
+    log.add(rs!.event);
+    const s2 = given(log);
+    expect(summary(when(s2, T0 + 500))).toEqual(['dispatched:b']);
+    const later = given(log);
+    const cmds = when(later, T0 + 1_000);
+    expect(cmds[0]!.event).toMatchObject({ type: 'dispatched', taskId: 'a', attempt: 2 });
+  });
+
+  it('ignores late events of a stale attempt', () => {
+    const log = new Log().run('a').ev('failed', 'a', { attempt: 1, error: { code: 'worker_lost', message: '' }, willRetry: true });
+    log.ev('retry-scheduled', 'a', { attempt: 2, notBefore: new Date(T0).toISOString() }).ev('dispatched', 'a', { attempt: 2, pool: 'default' });
+    log.ev('completed', 'a', { attempt: 1, result: 'stale' });
+    const s = given(log);
+    expect(s.tasks.get('t/a')!.state).toBe('dispatched');
+    expect(s.active.size).toBe(1);
+  });
+
+  it('backs off exponentially up to the cap', () => {
+    const mid = () => 0.5;
+    expect([2, 3, 4, 5, 6, 7, 8].map((n) => retryDelay(n, limits, mid))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+  });
+
+  it('reopens a failed task on a user retry and runs it at once', () => {
+    const log = new Log().run('a').ev('failed', 'a', { attempt: 1, error: { code: 'x', message: 'x' }, willRetry: false });
+    log.ev('retry-requested', 'a', { by: 'api' });
+    const cmds = when(given(log));
+    expect(cmds[0]!.event).toMatchObject({ type: 'retry-scheduled', attempt: 2, notBefore: new Date(T0).toISOString() });
+  });
+});

@@ -1,0 +1,141 @@
+import { evolveTask, isTerminalState, type ErrandEvent, type TaskRecord } from '@errand/contracts';
+import { FairQueue } from './queue.ts';
+
+export const taskKey = (tenant: string, id: string) => `${tenant}/${id}`;
+export const userKey = (tenant: string, user: string) => `${tenant}/${user}`;
+
+/**
+ * The scheduler's whole state: a fold of the event log. `evolve` updates it in
+ * place (a replay of a million events cannot afford copies) and never throws.
+ * Indices are derived from the task records and kept in step with them.
+ */
+export interface SchedState {
+  tasks: Map<string, TaskRecord>;
+  /** admitted tasks waiting for a slot, and retries whose time has come */
+  ready: FairQueue;
+  /** `submitted`, not decided yet */
+  undecided: Set<string>;
+  /** dispatched or running: they hold a slot */
+  active: Set<string>;
+  /** retrying: waiting for `retry-scheduled` or its `notBefore` */
+  retrying: Set<string>;
+  /** a cancel is requested and the task is not terminal */
+  cancelling: Set<string>;
+  pendingPerUser: Map<string, number>;
+  activePerTenant: Map<string, number>;
+  activePerType: Map<string, number>;
+  /** last stream sequence applied */
+  seq: number;
+  /** last sign of life of an active attempt (ms since epoch): beats and its events */
+  lastSeen: Map<string, number>;
+}
+
+export function initialState(): SchedState {
+  return {
+    tasks: new Map(),
+    ready: new FairQueue(),
+    undecided: new Set(),
+    active: new Set(),
+    retrying: new Set(),
+    cancelling: new Set(),
+    pendingPerUser: new Map(),
+    activePerTenant: new Map(),
+    activePerType: new Map(),
+    seq: 0,
+    lastSeen: new Map(),
+  };
+}
+
+function bump(m: Map<string, number>, k: string, d: number): void {
+  const v = (m.get(k) ?? 0) + d;
+  if (v <= 0) m.delete(k);
+  else m.set(k, v);
+}
+
+/** Remove a record from every index (before re-adding it by its new state). */
+function unindex(s: SchedState, key: string, r: TaskRecord): void {
+  s.undecided.delete(key);
+  s.ready.remove(key);
+  if (r.state === 'queued') bump(s.pendingPerUser, userKey(r.tenant, r.user), -1);
+  if (s.active.delete(key)) {
+    bump(s.activePerTenant, r.tenant, -1);
+    bump(s.activePerType, r.type, -1);
+  }
+  s.retrying.delete(key);
+  s.cancelling.delete(key);
+}
+
+function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
+  if (isTerminalState(r.state)) {
+    s.lastSeen.delete(key);
+    return;
+  }
+  if (r.cancelRequestedAt) s.cancelling.add(key);
+  switch (r.state) {
+    case 'submitted':
+      s.undecided.add(key);
+      break;
+    case 'queued':
+      bump(s.pendingPerUser, userKey(r.tenant, r.user), 1);
+      if (!r.cancelRequestedAt) s.ready.push(key, r.user, r.priority);
+      break;
+    case 'dispatched':
+    case 'running':
+      s.active.add(key);
+      bump(s.activePerTenant, r.tenant, 1);
+      bump(s.activePerType, r.type, 1);
+      if (!s.lastSeen.has(key)) s.lastSeen.set(key, nowMs);
+      break;
+    case 'retrying':
+      s.retrying.add(key);
+      break;
+  }
+}
+
+/**
+ * Apply one event from the log. `nowMs` is when the scheduler saw it (leases
+ * count from then). Returns the task's record, or undefined when the event
+ * is for a task this state does not know (it is logged by the caller).
+ */
+export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number): TaskRecord | undefined {
+  if (seq > s.seq) s.seq = seq;
+  const key = taskKey(e.tenant, e.taskId);
+  const before = s.tasks.get(key);
+  const after = evolveTask(before, e, seq);
+  if (!after) return undefined;
+  if (before === after) return after;
+  const moved =
+    !before ||
+    before.state !== after.state ||
+    before.cancelRequestedAt !== after.cancelRequestedAt ||
+    before.attempt !== after.attempt;
+  if (moved) {
+    if (before) unindex(s, key, before);
+    s.tasks.set(key, after);
+    index(s, key, after, nowMs);
+  } else {
+    s.tasks.set(key, after);
+  }
+  // an event of the current attempt is a sign of life
+  if ('attempt' in e && e.attempt === after.attempt && s.active.has(key)) s.lastSeen.set(key, nowMs);
+  return after;
+}
+
+/** A heartbeat for an attempt: refreshes its lease when it is the current one. */
+export function beat(s: SchedState, tenant: string, taskId: string, attempt: number, nowMs: number): void {
+  const key = taskKey(tenant, taskId);
+  const r = s.tasks.get(key);
+  if (r && r.attempt === attempt && s.active.has(key)) s.lastSeen.set(key, nowMs);
+}
+
+/** Forget terminal tasks (after a snapshot or to bound memory); a later retry reloads them. */
+export function evictTerminal(s: SchedState): number {
+  let n = 0;
+  for (const [key, r] of s.tasks) {
+    if (isTerminalState(r.state)) {
+      s.tasks.delete(key);
+      n++;
+    }
+  }
+  return n;
+}

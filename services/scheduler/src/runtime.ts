@@ -1,0 +1,214 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import {
+  decodeJson,
+  encodeJson,
+  heartbeatSchema,
+  subjects,
+  type TaskTypeInfo,
+  type WorkMessage,
+} from '@errand/contracts';
+import { EventLog, isWrongLastSequence, publishWithRetry, type Logger, type StoredEvent } from '@errand/nats';
+import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
+import { decide, type Command, type Limits } from './domain/decide.ts';
+import { beat, evolve, initialState, taskKey, type SchedState } from './domain/state.ts';
+
+interface InFlight {
+  cmd: Command;
+  /** set when the write was acknowledged: the command is done once the fold reaches it */
+  doneAtSeq?: number;
+}
+
+/**
+ * The scheduler at run time: follows the log into its state, and while it is
+ * the leader and caught up, turns `decide`'s commands into writes.
+ */
+export class SchedulerRuntime {
+  readonly state: SchedState = initialState();
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly traces = new Map<string, string>();
+  private readonly unsentWork = new Map<string, { work: WorkMessage; pool: string }>();
+  private caughtUp = false;
+  private leader = false;
+  private decideQueued = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private stopFollow: (() => Promise<void>) | undefined;
+  private hbSub: { unsubscribe(): void } | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly log: EventLog,
+    private readonly logger: Logger,
+    private readonly limits: Limits,
+    private readonly types: ReadonlyMap<string, TaskTypeInfo>,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
+  async start(fromSeq = 1): Promise<void> {
+    this.hbSub = this.nc.subscribe(subjects.heartbeat, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const hb = heartbeatSchema.parse(decodeJson(msg.data));
+          const t = this.now();
+          for (const x of hb.tasks) beat(this.state, x.tenant, x.taskId, x.attempt, t);
+        } catch (e) {
+          this.logger.warn('ignoring an invalid heartbeat', { error: (e as Error).message });
+        }
+      },
+    });
+    const f = await this.log.follow({
+      fromSeq,
+      onEvent: (e) => this.apply(e),
+      onCaughtUp: () => {
+        this.caughtUp = true;
+        this.logger.info('caught up with the log', { seq: this.state.seq, tasks: this.state.tasks.size });
+        this.onLeadership(this.leader);
+      },
+    });
+    this.stopFollow = f.stop;
+    this.ticker = setInterval(() => this.kick(), 200);
+  }
+
+  private apply(se: StoredEvent): void {
+    const t = this.now();
+    const r = evolve(this.state, se.event, se.seq, t);
+    const key = taskKey(se.event.tenant, se.event.taskId);
+    if (!r) return;
+    if (se.event.type === 'submitted' && se.headers) {
+      const tp = se.headers.get('traceparent');
+      if (tp) this.traces.set(key, tp);
+    }
+    const f = this.inflight.get(key);
+    if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
+    if (r.state === 'completed' || r.state === 'failed' || r.state === 'cancelled' || r.state === 'timed-out' || r.state === 'rejected') {
+      this.traces.delete(key);
+    }
+    this.kick();
+  }
+
+  /** Leadership changed: a new leader gives running attempts a full lease and re-sends pending work. */
+  onLeadership(leader: boolean): void {
+    this.leader = leader;
+    if (!leader || !this.caughtUp) return;
+    const t = this.now();
+    for (const key of this.state.active) {
+      this.state.lastSeen.set(key, t);
+      const r = this.state.tasks.get(key)!;
+      if (r.state === 'dispatched' && r.dispatchSeq) {
+        const info = this.types.get(r.type);
+        const work = this.workMessage(key, r, r.attempt, r.dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts);
+        this.unsentWork.set(key, { work, pool: r.pool ?? info?.pool ?? 'default' });
+      }
+    }
+    this.kick();
+  }
+
+  /** Run `decide` soon (once per turn of the event loop, however many events came in). */
+  kick(): void {
+    if (this.decideQueued) return;
+    this.decideQueued = true;
+    setImmediate(() => {
+      this.decideQueued = false;
+      if (this.leader && this.caughtUp) this.step();
+    });
+  }
+
+  private step(): void {
+    for (const [key, w] of this.unsentWork) {
+      this.unsentWork.delete(key);
+      void this.sendWork(key, w.pool, w.work);
+    }
+    const cmds = decide({
+      state: this.state,
+      limits: this.limits,
+      types: this.types,
+      now: this.now(),
+      inflight: this.inflight,
+      random: Math.random,
+    });
+    for (const cmd of cmds) {
+      this.inflight.set(cmd.key, { cmd });
+      void this.execute(cmd);
+    }
+  }
+
+  private workMessage(key: string, r: { id: string; tenant: string; user: string; type: string; params: unknown; timeoutMs: number; checkpointRef?: string }, attempt: number, dispatchSeq: number, maxAttempts: number): WorkMessage {
+    const tp = this.traces.get(key);
+    return {
+      taskId: r.id,
+      tenant: r.tenant,
+      user: r.user,
+      taskType: r.type,
+      params: r.params,
+      attempt,
+      maxAttempts,
+      timeoutMs: r.timeoutMs,
+      dispatchSeq,
+      ...(r.checkpointRef ? { resume: r.checkpointRef } : {}),
+      ...(tp ? { traceparent: tp } : {}),
+    };
+  }
+
+  private traceOf(key: string): Context {
+    return contextFromTraceparent(this.traces.get(key));
+  }
+
+  private async execute(cmd: Command): Promise<void> {
+    const parent = this.traceOf(cmd.key);
+    try {
+      await inSpan(`scheduler ${cmd.event.type}`, parent, { 'errand.task_id': cmd.event.taskId, 'errand.tenant': cmd.event.tenant }, async (_span, ctx) => {
+        const ack = await this.log.append(cmd.event, { expectLastSeq: cmd.expectLastSeq, trace: ctx });
+        const f = this.inflight.get(cmd.key);
+        if (f && f.cmd === cmd) {
+          if (this.state.seq >= ack.seq) this.inflight.delete(cmd.key);
+          else f.doneAtSeq = ack.seq;
+        }
+        if (cmd.kind === 'dispatch') {
+          const work = this.workMessage(cmd.key, cmd.record, cmd.event.attempt, ack.seq, cmd.maxAttempts);
+          const tp = traceparentOf(ctx).traceparent;
+          await this.sendWork(cmd.key, cmd.event.pool, tp ? { ...work, traceparent: tp } : work);
+        }
+      });
+    } catch (err) {
+      const f = this.inflight.get(cmd.key);
+      if (f?.cmd === cmd) this.inflight.delete(cmd.key);
+      if (!isWrongLastSequence(err)) {
+        this.logger.warn('a decision could not be written; it will be decided again', {
+          taskId: cmd.event.taskId,
+          type: cmd.event.type,
+          error: (err as Error).message,
+        });
+      }
+      if (cmd.kind === 'dispatch') this.requeue(cmd.key);
+      this.kick();
+    }
+  }
+
+  /** Put a task whose dispatch was refused back at the front of its line. */
+  private requeue(key: string): void {
+    const r = this.state.tasks.get(key);
+    if (!r || this.state.cancelling.has(key) || this.state.ready.has(key)) return;
+    if (r.state === 'queued' || r.state === 'retrying') this.state.ready.push(key, r.user, r.priority, true);
+  }
+
+  private async sendWork(key: string, pool: string, work: WorkMessage): Promise<void> {
+    try {
+      await publishWithRetry(this.log.publisher, subjects.work(pool), encodeJson(work), {
+        msgID: `work:${work.taskId}:${work.attempt}`,
+      });
+    } catch (err) {
+      this.logger.warn('work message not sent yet; retrying', { taskId: work.taskId, error: (err as Error).message });
+      this.unsentWork.set(key, { work, pool });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.ticker) clearInterval(this.ticker);
+    this.hbSub?.unsubscribe();
+    await this.stopFollow?.();
+  }
+}
