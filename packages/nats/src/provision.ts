@@ -16,7 +16,7 @@ const NS = 1_000_000;
 export interface ProvisionOptions {
   /** how long ERRAND_NOTIFY keeps `nats` deliveries (default 7 days) */
   notifyMaxAgeMs?: number;
-  /** the scheduler's leader lease (bucket max age, default 10 s) */
+  /** the scheduler's leader lease (bucket max age, default 5 s) */
   leaseMs?: number;
   replicas?: number;
 }
@@ -73,7 +73,7 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
   });
   const kvm = new Kvm(nc);
   await kvm.create(BUCKETS.types, { history: 1, replicas });
-  await kvm.create(BUCKETS.leader, { history: 1, ttl: opts.leaseMs ?? 10_000, replicas });
+  await kvm.create(BUCKETS.leader, { history: 1, ttl: opts.leaseMs ?? 5_000, replicas });
   await kvm.create(BUCKETS.idempotency, { history: 1, replicas });
   await kvm.create(BUCKETS.secrets, { history: 1, replicas });
   await kvm.create(BUCKETS.memory, { history: 1, replicas });

@@ -61,11 +61,11 @@ export class LeaderLease {
     }
   }
 
-  /** Stop, and hand the lease over at once when holding it. */
-  async stop(): Promise<void> {
+  /** Stop, and hand the lease over at once when holding it (unless `release` is false: it then runs out). */
+  async stop(release = true): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    if (this.leader && this.kv) {
+    if (release && this.leader && this.kv) {
       await this.kv.delete(kvKeys.leader, { previousSeq: this.revision }).catch(() => undefined);
     }
     this.set(false);

@@ -1,0 +1,168 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { jetstream, AckPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { loadConfig } from '@errand/config';
+import {
+  BUCKETS,
+  STREAMS,
+  decodeJson,
+  encodeJson,
+  makeEvent,
+  newTaskId,
+  subjects,
+  workMessageSchema,
+  type ErrandEvent,
+  type TaskTypeInfo,
+} from '@errand/contracts';
+import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
+import { buildScheduler, type Scheduler } from './app.ts';
+
+let server: NatsServer;
+let nc: NatsConnection;
+let log: EventLog;
+const running: Scheduler[] = [];
+const logger = createLogger('scheduler-test', {}, 'error');
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectNats({ url: server.url, name: 'test' });
+  await provision(nc, { leaseMs: 2_000 });
+  log = new EventLog(nc);
+  const kv = await new Kvm(nc).open(BUCKETS.types);
+  const info: TaskTypeInfo = {
+    name: 'demo.sleep',
+    paramsSchema: {},
+    pool: 'default',
+    defaults: { timeoutMs: 600_000, priority: 5, maxAttempts: 2 },
+    updatedAt: new Date().toISOString(),
+  };
+  await kv.put('demo.sleep', JSON.stringify(info));
+});
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop();
+});
+afterAll(async () => {
+  log?.close();
+  await nc?.close();
+  await server?.stop();
+});
+
+async function scheduler(env: Record<string, string> = {}) {
+  const config = loadConfig({ NATS_URL: server.url, ERRAND_CONCURRENCY: '1', ...env });
+  const s = await buildScheduler({ config, nc, log: logger });
+  await s.start();
+  running.push(s);
+  await waitFor(() => s.lease.isLeader && s.runtime.isCaughtUp, { what: 'leadership' });
+  return s;
+}
+
+async function submit(tenant: string, priority = 5, user = 'u') {
+  const id = newTaskId();
+  await log.append(
+    makeEvent('submitted', { taskId: id, tenant }, new Date(), {
+      user,
+      taskType: 'demo.sleep',
+      params: {},
+      priority,
+      timeoutMs: 60_000,
+      progressEveryMs: 10_000,
+      deliver: [],
+    }),
+  );
+  return id;
+}
+
+const types = async (tenant: string, id: string) => (await log.history(tenant, id)).map((e) => e.event.type);
+
+/** A worker played by the test: takes work messages and completes them (or not). */
+async function fakeWorker(opts: { complete: boolean; started: string[] }) {
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.add(STREAMS.work, { durable_name: 'test-worker', ack_policy: AckPolicy.Explicit, filter_subject: subjects.work('default') });
+  const c = await jetstream(nc).consumers.get(STREAMS.work, 'test-worker');
+  const iter = await c.consume({
+    max_messages: 10,
+    callback: (m) => {
+      const w = workMessageSchema.parse(decodeJson(m.data));
+      m.ack();
+      void (async () => {
+        const t = { taskId: w.taskId, tenant: w.tenant };
+        await log.append(makeEvent('started', t, new Date(), { attempt: w.attempt, workerId: 'fake' }), { expectLastSeq: w.dispatchSeq });
+        opts.started.push(w.taskId);
+        if (opts.complete) await log.append(makeEvent('completed', t, new Date(), { attempt: w.attempt, result: w.attempt }));
+      })();
+    },
+  });
+  return { stop: async () => { await iter.close(); await jsm.consumers.delete(STREAMS.work, 'test-worker'); } };
+}
+
+describe('scheduler against a real NATS', () => {
+  it('admits, dispatches one at a time by priority, and completes every task once', async () => {
+    const tenant = 'prio';
+    const sched = await scheduler();
+    const started: string[] = [];
+    const w = await fakeWorker({ complete: false, started });
+    const first = await submit(tenant, 5);
+    await waitFor(() => started.includes(first), { what: 'the first task to start' });
+    const low = await submit(tenant, 2);
+    const high = await submit(tenant, 8);
+    const normal = await submit(tenant, 5);
+    await waitFor(async () => (await types(tenant, normal)).includes('queued'), { what: 'admissions' });
+    // finish tasks one by one: the next starts only when a slot frees
+    for (const id of [first, high, normal, low]) {
+      await waitFor(() => started.includes(id), { what: `task ${id} to start` });
+      expect(sched.runtime.state.active.size).toBe(1);
+      await log.append(makeEvent('completed', { taskId: id, tenant }, new Date(), { attempt: 1, result: 'ok' }));
+    }
+    expect(started).toEqual([first, high, normal, low]);
+    for (const id of [first, high, normal, low]) {
+      const h = await types(tenant, id);
+      expect(h.filter((t) => t === 'queued')).toHaveLength(1);
+      expect(h.filter((t) => t === 'dispatched')).toHaveLength(1);
+    }
+    await w.stop();
+  });
+
+  it('loses nothing and dispatches nothing twice across a scheduler restart', async () => {
+    const tenant = 'restart';
+    const started: string[] = [];
+    const w = await fakeWorker({ complete: true, started });
+    const first = await scheduler({ ERRAND_CONCURRENCY: '3' });
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await submit(tenant, i % 10, `u${i % 3}`));
+    await waitFor(() => started.length >= 3, { what: 'some tasks to start' });
+    // a crash: the runtime stops without handing over the lease
+    await first.lease.stop(false);
+    await first.runtime.stop();
+    running.splice(running.indexOf(first), 1);
+    await scheduler({ ERRAND_CONCURRENCY: '3' });
+    await waitFor(async () => {
+      for (const id of ids) if (!(await types(tenant, id)).includes('completed')) return false;
+      return true;
+    }, { timeoutMs: 20_000, what: 'all tasks to complete' });
+    for (const id of ids) {
+      const h = await types(tenant, id);
+      expect(h.filter((t) => t === 'dispatched'), id).toHaveLength(1);
+      expect(h.filter((t) => t === 'completed'), id).toHaveLength(1);
+    }
+    await w.stop();
+  });
+
+  it('takes a running task up again when its worker stops beating, up to the max attempts', async () => {
+    const tenant = 'lease';
+    await scheduler({ ERRAND_LEASE_MS: '1000', ERRAND_RETRY_BASE_MS: '0' });
+    const started: string[] = [];
+    const w = await fakeWorker({ complete: false, started });
+    const id = await submit(tenant);
+    await waitFor(async () => (await types(tenant, id)).filter((t) => t === 'failed').length === 2, { timeoutMs: 15_000, what: 'two lost attempts' });
+    const h = (await log.history(tenant, id)).map((e) => e.event) as ErrandEvent[];
+    const failed = h.filter((e) => e.type === 'failed');
+    expect(failed.map((e) => [e.attempt, e.willRetry, e.error.code])).toEqual([
+      [1, true, 'worker_lost'],
+      [2, false, 'worker_lost'],
+    ]);
+    expect(h.filter((e) => e.type === 'dispatched').map((e) => e.attempt)).toEqual([1, 2]);
+    await w.stop();
+  });
+});
