@@ -69,4 +69,6 @@ export const kvKeys = {
   memory: (tenant: string, user: string, taskId: string) => `${tenant}.${user}.${taskId}`,
   memoryOfUser: (tenant: string, user: string) => `${tenant}.${user}.*`,
   leader: 'scheduler',
+  /** the active notifier's lease, in the leader bucket */
+  notifierLease: 'notifier',
 } as const;

@@ -6,6 +6,7 @@ import type { Limits } from './domain/decide.ts';
 import { LeaderLease } from './handlers/leader.ts';
 import { watchTaskTypes } from './handlers/types.ts';
 import { SchedulerRuntime } from './runtime.ts';
+import { SnapshotStore } from './handlers/snapshots.ts';
 
 export function limitsFrom(config: Config): Limits {
   return {
@@ -36,7 +37,8 @@ export async function buildScheduler(deps: { config: Config; nc: NatsConnection;
   const eventLog = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
   let runtime: SchedulerRuntime | undefined;
   const types = await watchTaskTypes(nc, log, () => runtime?.kick());
-  runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types);
+  const snapshots = new SnapshotStore(nc, log);
+  runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types, snapshots, config.ERRAND_SNAPSHOT_EVERY);
   const rt = runtime;
   const lease = new LeaderLease(nc, id, log, (leader) => rt.onLeadership(leader));
   return {

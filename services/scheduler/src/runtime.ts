@@ -10,7 +10,9 @@ import {
 import { EventLog, isWrongLastSequence, publishWithRetry, type Logger, type StoredEvent } from '@errand/nats';
 import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
-import { beat, evolve, initialState, taskKey, type SchedState } from './domain/state.ts';
+import { beat, evictTerminal, evolve, initialState, taskKey, type SchedState } from './domain/state.ts';
+import { restoreSnapshot } from './domain/snapshot.ts';
+import type { SnapshotStore } from './handlers/snapshots.ts';
 
 interface InFlight {
   cmd: Command;
@@ -23,7 +25,10 @@ interface InFlight {
  * the leader and caught up, turns `decide`'s commands into writes.
  */
 export class SchedulerRuntime {
-  readonly state: SchedState = initialState();
+  state: SchedState = initialState();
+  private lastSnapshotSeq = 0;
+  private snapshotting = false;
+  private readonly hydrating = new Set<string>();
   private readonly inflight = new Map<string, InFlight>();
   private readonly traces = new Map<string, string>();
   private readonly unsentWork = new Map<string, { work: WorkMessage; pool: string }>();
@@ -40,14 +45,29 @@ export class SchedulerRuntime {
     private readonly logger: Logger,
     private readonly limits: Limits,
     private readonly types: ReadonlyMap<string, TaskTypeInfo>,
+    private readonly snapshots?: SnapshotStore,
+    private readonly snapshotEvery = 50_000,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** the sequence of the last snapshot written or restored */
+  get snapshotSeq(): number {
+    return this.lastSnapshotSeq;
+  }
 
   get isCaughtUp(): boolean {
     return this.caughtUp;
   }
 
-  async start(fromSeq = 1): Promise<void> {
+  async start(): Promise<void> {
+    let fromSeq = 1;
+    const snap = await this.snapshots?.load();
+    if (snap) {
+      this.state = restoreSnapshot(snap, this.now());
+      this.lastSnapshotSeq = snap.seq;
+      fromSeq = snap.seq + 1;
+      this.logger.info('restored a snapshot', { seq: snap.seq, tasks: snap.tasks.length });
+    }
     this.hbSub = this.nc.subscribe(subjects.heartbeat, {
       callback: (err, msg) => {
         if (err) return;
@@ -70,14 +90,21 @@ export class SchedulerRuntime {
       },
     });
     this.stopFollow = f.stop;
-    this.ticker = setInterval(() => this.kick(), 200);
+    this.ticker = setInterval(() => {
+      this.kick();
+      this.maybeSnapshot();
+    }, 200);
   }
 
   private apply(se: StoredEvent): void {
     const t = this.now();
     const r = evolve(this.state, se.event, se.seq, t);
     const key = taskKey(se.event.tenant, se.event.taskId);
-    if (!r) return;
+    if (!r) {
+      // a retry of a task forgotten since it ended: read its history back
+      if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);
+      return;
+    }
     if (se.event.type === 'submitted' && se.headers) {
       const tp = se.headers.get('traceparent');
       if (tp) this.traces.set(key, tp);
@@ -88,6 +115,47 @@ export class SchedulerRuntime {
       this.traces.delete(key);
     }
     this.kick();
+  }
+
+  private async hydrate(tenant: string, taskId: string): Promise<void> {
+    const key = taskKey(tenant, taskId);
+    if (this.hydrating.has(key)) return;
+    this.hydrating.add(key);
+    try {
+      const history = await this.log.history(tenant, taskId);
+      const t = this.now();
+      // the fold skips what it has; `state.seq` only moves forward
+      const seq = this.state.seq;
+      for (const e of history) evolve(this.state, e.event, e.seq, t);
+      this.state.seq = Math.max(seq, this.state.seq);
+      this.kick();
+    } catch (err) {
+      this.logger.warn('could not reload a task for its retry', { taskId, error: (err as Error).message });
+    } finally {
+      this.hydrating.delete(key);
+    }
+  }
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting || !this.caughtUp) return;
+    if (this.state.seq - this.lastSnapshotSeq < this.snapshotEvery) return;
+    if (!this.snapshots || !this.leader) {
+      // a standby keeps its memory bounded the same way, without writing
+      evictTerminal(this.state);
+      this.lastSnapshotSeq = this.state.seq;
+      return;
+    }
+    this.snapshotting = true;
+    this.snapshots
+      .save(this.state)
+      .then((seq) => {
+        this.lastSnapshotSeq = seq;
+        evictTerminal(this.state);
+      })
+      .catch((err: unknown) => this.logger.warn('snapshot failed', { error: (err as Error).message }))
+      .finally(() => {
+        this.snapshotting = false;
+      });
   }
 
   /** Leadership changed: a new leader gives running attempts a full lease and re-sends pending work. */

@@ -165,4 +165,25 @@ describe('scheduler against a real NATS', () => {
     expect(h.filter((e) => e.type === 'dispatched').map((e) => e.attempt)).toEqual([1, 2]);
     await w.stop();
   });
+
+  it('writes a snapshot and a restarted scheduler starts from it, then finishes the work', async () => {
+    const tenant = 'snap';
+    const started: string[] = [];
+    const w = await fakeWorker({ complete: true, started });
+    const first = await scheduler({ ERRAND_CONCURRENCY: '2', ERRAND_SNAPSHOT_EVERY: '100' });
+    const ids: string[] = [];
+    for (let i = 0; i < 40; i++) ids.push(await submit(tenant, 5, `u${i % 8}`));
+    await waitFor(() => first.runtime.snapshotSeq > 0, { timeoutMs: 15_000, what: 'a snapshot' });
+    await first.lease.stop(false);
+    await first.runtime.stop();
+    running.splice(running.indexOf(first), 1);
+    const second = await scheduler({ ERRAND_CONCURRENCY: '2', ERRAND_SNAPSHOT_EVERY: '100' });
+    expect(second.runtime.snapshotSeq).toBeGreaterThan(0);
+    await waitFor(async () => {
+      for (const id of ids) if (!(await types(tenant, id)).includes('completed')) return false;
+      return true;
+    }, { timeoutMs: 20_000, what: 'all tasks to complete' });
+    for (const id of ids) expect((await types(tenant, id)).filter((t) => t === 'dispatched')).toHaveLength(1);
+    await w.stop();
+  });
 });

@@ -1,4 +1,4 @@
-import { evolveTask, isTerminalState, type ErrandEvent, type TaskRecord } from '@errand/contracts';
+import { applyTaskEvent, recordFromSubmitted, isTerminalState, type ErrandEvent, type TaskRecord } from '@errand/contracts';
 import { FairQueue } from './queue.ts';
 
 export const taskKey = (tenant: string, id: string) => `${tenant}/${id}`;
@@ -65,7 +65,7 @@ function unindex(s: SchedState, key: string, r: TaskRecord): void {
   s.cancelling.delete(key);
 }
 
-function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
+export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
   if (isTerminalState(r.state)) {
     s.lastSeen.delete(key);
     return;
@@ -100,22 +100,21 @@ function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
 export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number): TaskRecord | undefined {
   if (seq > s.seq) s.seq = seq;
   const key = taskKey(e.tenant, e.taskId);
-  const before = s.tasks.get(key);
-  const after = evolveTask(before, e, seq);
-  if (!after) return undefined;
-  if (before === after) return after;
-  const moved =
-    !before ||
-    before.state !== after.state ||
-    before.cancelRequestedAt !== after.cancelRequestedAt ||
-    before.attempt !== after.attempt;
-  if (moved) {
-    if (before) unindex(s, key, before);
-    s.tasks.set(key, after);
-    index(s, key, after, nowMs);
-  } else {
-    s.tasks.set(key, after);
+  let r = s.tasks.get(key);
+  if (!r) {
+    if (e.type !== 'submitted') return undefined;
+    r = recordFromSubmitted(e, seq);
+    s.tasks.set(key, r);
+    index(s, key, r, nowMs);
+    return r;
   }
+  const was = { state: r.state, cancelRequestedAt: r.cancelRequestedAt, attempt: r.attempt, tenant: r.tenant, user: r.user, type: r.type } as TaskRecord;
+  if (!applyTaskEvent(r, e, seq)) return r;
+  if (was.state !== r.state || was.cancelRequestedAt !== r.cancelRequestedAt || was.attempt !== r.attempt) {
+    unindex(s, key, was);
+    index(s, key, r, nowMs);
+  }
+  const after = r;
   // an event of the current attempt is a sign of life
   if ('attempt' in e && e.attempt === after.attempt && s.active.has(key)) s.lastSeen.set(key, nowMs);
   return after;
