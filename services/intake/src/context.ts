@@ -1,0 +1,34 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
+import type { ObjectStore } from '@nats-io/obj';
+import type { Config } from '@errand/config';
+import type { EventLog, Logger } from '@errand/nats';
+import type { SecretStore } from '@errand/secrets';
+import type { AllowList } from '@errand/netguard';
+import type { ReadModel } from './handlers/events.ts';
+import type { TypeCatalog } from './handlers/types.ts';
+import type { ParamsValidator } from './ops/params.ts';
+
+/** Everything the operations need, built once by `buildIntake`. */
+export interface IntakeContext {
+  config: Config;
+  nc: NatsConnection;
+  log: Logger;
+  events: EventLog;
+  readModel: ReadModel;
+  types: TypeCatalog;
+  params: ParamsValidator;
+  secrets: SecretStore;
+  allow: AllowList;
+  /** opened by `start()` */
+  stores: Stores;
+  /** false while the NATS connection is down */
+  connection: { up: boolean };
+}
+
+export interface Stores {
+  idempotency: KV;
+  memory: KV;
+  types: KV;
+  blobs: ObjectStore;
+}

@@ -1,0 +1,114 @@
+import { headers as makeHeaders, type Msg } from '@nats-io/transport-node';
+import { Svcm, type Service } from '@nats-io/services';
+import {
+  API_VERBS,
+  ErrandError,
+  encodeJson,
+  idBodySchema,
+  invalid,
+  isToken,
+  natsCancelBodySchema,
+  subjects,
+  type ApiVerb,
+} from '@errand/contracts';
+import { extractTrace, inSpan, SpanKind } from '@errand/telemetry';
+import type { IntakeContext } from '../context.ts';
+import { submit } from '../ops/submit.ts';
+import { cancel, history, retry, status } from '../ops/tasks.ts';
+import { list } from '../ops/queries.ts';
+import { toErrandError } from '../ops/errors.ts';
+
+export const SERVICE_NAME = 'errand';
+const ACCEPTED: ReadonlySet<ApiVerb> = new Set(['submit', 'cancel', 'retry']);
+const decoder = new TextDecoder();
+
+/** The NATS micro service `errand`: one endpoint per verb on `errand.api.*.<verb>`. */
+export async function startApi(ctx: IntakeContext, version: string): Promise<Service> {
+  const svc = await new Svcm(ctx.nc).add({
+    name: SERVICE_NAME,
+    version,
+    description: 'Errand: background tasks for AI agents (same verbs as the HTTP API)',
+  });
+  for (const verb of API_VERBS) {
+    svc.addEndpoint(verb, {
+      subject: subjects.apiWildcard(verb),
+      handler: (err, msg) => {
+        if (err) {
+          ctx.log.error('NATS API endpoint stopped', { verb, err });
+          return;
+        }
+        void answer(ctx, verb, msg);
+      },
+    });
+  }
+  return svc;
+}
+
+function parseBody(data: Uint8Array): unknown {
+  if (data.length === 0) return {};
+  try {
+    return JSON.parse(decoder.decode(data)) as unknown;
+  } catch (err) {
+    throw new ErrandError('invalid', `malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+function idOf(body: unknown): string {
+  const p = idBodySchema.safeParse(body);
+  if (!p.success) throw invalid('the body must be {"id": "<task id>"}', p.error);
+  return p.data.id;
+}
+
+async function dispatch(ctx: IntakeContext, verb: ApiVerb, tenant: string, body: unknown): Promise<unknown> {
+  switch (verb) {
+    case 'submit':
+      return await submit(ctx, tenant, body);
+    case 'status':
+      return await status(ctx, tenant, idOf(body));
+    case 'history':
+      return await history(ctx, tenant, idOf(body));
+    case 'retry':
+      return await retry(ctx, tenant, idOf(body));
+    case 'list':
+      return await list(ctx, tenant, body);
+    case 'cancel': {
+      const p = natsCancelBodySchema.safeParse(body);
+      if (!p.success) throw invalid('the cancel body does not fit its schema', p.error);
+      const { id, ...rest } = p.data;
+      return await cancel(ctx, tenant, id, rest);
+    }
+    default: {
+      const never: never = verb;
+      return never;
+    }
+  }
+}
+
+/** Answer one request: always a JSON body (an error too), the HTTP status in `Errand-Status`. */
+async function answer(ctx: IntakeContext, verb: ApiVerb, msg: Msg): Promise<void> {
+  let code = ACCEPTED.has(verb) ? 202 : 200;
+  let body: unknown;
+  try {
+    const tenant = msg.subject.split('.')[2];
+    if (!isToken(tenant)) throw new ErrandError('invalid', 'the tenant in the subject is not a valid token');
+    if (msg.data.length > ctx.config.ERRAND_BODY_LIMIT) throw new ErrandError('too_large', 'the request body is over the size limit');
+    const req = parseBody(msg.data);
+    body = await inSpan(`errand.${verb}`, extractTrace(msg.headers), { 'errand.tenant': tenant, 'errand.verb': verb }, () =>
+      dispatch(ctx, verb, tenant, req),
+    SpanKind.SERVER);
+  } catch (err) {
+    const e = toErrandError(err, ctx.connection.up);
+    if (e.cause !== undefined && (e.code === 'internal' || e.code === 'unavailable')) {
+      ctx.log[e.code === 'internal' ? 'error' : 'warn']('NATS API request failed', { verb, code: e.code, err: e.cause as Error });
+    }
+    code = e.status;
+    body = e.toBody();
+  }
+  try {
+    const h = makeHeaders();
+    h.set('Errand-Status', String(code));
+    msg.respond(encodeJson(body), { headers: h });
+  } catch (err) {
+    ctx.log.warn('could not answer a NATS API request', { verb, err });
+  }
+}

@@ -1,0 +1,90 @@
+import type { EventLog } from '@errand/nats';
+import { ErrandError, type TaskRecord } from '@errand/contracts';
+import { Projection } from '../domain/projection.ts';
+
+interface Waiter {
+  check: () => boolean;
+  resolve: (ok: boolean) => void;
+}
+
+/**
+ * Feeds the projection from the whole event log (`EventLog.follow`), and lets
+ * requests wait until it has applied a given sequence (read your writes).
+ */
+export class ReadModel {
+  readonly projection = new Projection();
+  private caughtUp = false;
+  private follower: { stop: () => Promise<void>; lastSeq: () => number } | undefined;
+  private readonly waiters = new Set<Waiter>();
+  private tick: NodeJS.Timeout | undefined;
+
+  constructor(private readonly events: EventLog) {}
+
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
+  /** The last sequence folded, counting messages skipped as invalid. */
+  appliedSeq(): number {
+    return Math.max(this.projection.appliedSeq, this.follower?.lastSeq() ?? 0);
+  }
+
+  async start(): Promise<void> {
+    this.follower = await this.events.follow({
+      onEvent: ({ event, seq }) => {
+        this.projection.apply(event, seq);
+        this.wake();
+      },
+      onCaughtUp: () => {
+        this.caughtUp = true;
+        this.wake();
+      },
+    });
+    // invalid messages are skipped without a callback; a slow tick re-checks waits on them
+    this.tick = setInterval(() => this.wake(), 100);
+    this.tick.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.tick) clearInterval(this.tick);
+    for (const w of this.waiters) w.resolve(false);
+    this.waiters.clear();
+    await this.follower?.stop();
+  }
+
+  /** Resolve true once `check()` holds, false at the deadline. */
+  waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (check()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w: Waiter = {
+        check,
+        resolve: (ok) => {
+          clearTimeout(timer);
+          this.waiters.delete(w);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => w.resolve(check()), timeoutMs);
+      this.waiters.add(w);
+    });
+  }
+
+  /**
+   * The task's record reflecting every event of it already in the log: asks
+   * the log for the task's last sequence and waits until it is applied.
+   * Not found (or another tenant's) is `not_found`.
+   */
+  async readYourWrites(tenant: string, id: string, timeoutMs = 2_000): Promise<TaskRecord> {
+    const last = await this.events.lastSeq(tenant, id);
+    if (last === 0) throw new ErrandError('not_found', `no task ${id}`);
+    const ok = await this.waitUntil(() => this.appliedSeq() >= last, timeoutMs);
+    const r = this.projection.get(tenant, id);
+    if (r) return r;
+    if (!ok) throw new ErrandError('unavailable', 'the read model is behind the event log; try again');
+    throw new ErrandError('not_found', `no task ${id}`);
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) if (w.check()) w.resolve(true);
+  }
+}
