@@ -1,0 +1,2 @@
+export { buildScheduler, limitsFrom, type Scheduler } from './app.ts';
+export { SchedulerRuntime } from './runtime.ts';
