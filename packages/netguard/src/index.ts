@@ -14,6 +14,11 @@ export interface AllowList {
   cidrs: [ipaddr.IPv4 | ipaddr.IPv6, number][];
 }
 
+/** Lower case, no IPv6 brackets, no trailing dot (`localhost.` is `localhost`). */
+export function normaliseHost(hostname: string): string {
+  return hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.+$/, '');
+}
+
 export function parseAllowList(entries: string[]): AllowList {
   const hosts = new Set<string>();
   const cidrs: AllowList['cidrs'] = [];
@@ -22,7 +27,7 @@ export function parseAllowList(entries: string[]): AllowList {
     if (!e) continue;
     if (e.includes('/')) cidrs.push(ipaddr.parseCIDR(e));
     else if (ipaddr.isValid(e)) cidrs.push([ipaddr.parse(e), ipaddr.parse(e).kind() === 'ipv4' ? 32 : 128]);
-    else hosts.add(e);
+    else hosts.add(normaliseHost(e));
   }
   return { hosts, cidrs };
 }
@@ -62,7 +67,7 @@ export function checkTargetUrl(raw: string, allow: AllowList): URL {
     throw new UrlRefused(`only http and https URLs are allowed, not ${url.protocol}`);
   }
   if (url.username || url.password) throw new UrlRefused('URLs with credentials are not allowed');
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, '');
+  const host = normaliseHost(url.hostname);
   if (allow.hosts.has(host)) return url;
   if (ipaddr.isValid(host)) {
     if (!addressAllowed(host, allow)) throw new UrlRefused(`${host} is an internal address`);
@@ -89,11 +94,34 @@ export function guardedLookup(allow: AllowList, host: string) {
   return async (hostname: string): Promise<{ address: string; family: number }> => {
     const { lookup } = await import('node:dns/promises');
     const all = await lookup(hostname, { all: true });
-    if (allow.hosts.has(host.toLowerCase())) return all[0]!;
+    if (all.length === 0) throw new UrlRefused(`${hostname} has no address`);
+    if (allow.hosts.has(normaliseHost(host))) return all[0]!;
     const ok = all.filter((a) => addressAllowed(a.address, allow));
     if (ok.length === 0 || ok.length !== all.length) {
       throw new UrlRefused(`${hostname} resolves to an internal address (${all.map((a) => a.address).join(', ')})`);
     }
     return ok[0]!;
+  };
+}
+
+export type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | { address: string; family: number }[],
+  family?: number,
+) => void;
+
+/**
+ * `guardedLookup` in the shape `http.request({lookup})` and `net.connect`
+ * expect (callback, `all` or not). Use it for every outgoing webhook or chat
+ * request; `host` is the URL's host name (for the host allow-list).
+ */
+export function connectLookup(allow: AllowList, host: string) {
+  const guarded = guardedLookup(allow, host);
+  return (hostname: string, options: { all?: boolean } | number | undefined, callback: LookupCallback): void => {
+    const all = typeof options === 'object' && options !== null && options.all === true;
+    guarded(hostname).then(
+      (a) => (all ? callback(null, [a]) : callback(null, a.address, a.family)),
+      (err: Error) => callback(Object.assign(err, { code: err instanceof UrlRefused ? 'EREFUSED_BY_GUARD' : (err as NodeJS.ErrnoException).code }), '', 0),
+    );
   };
 }

@@ -1,0 +1,95 @@
+import { makeEvent, type ErrandEvent } from '@errand/contracts';
+import type { Context } from '@errand/telemetry';
+import { noteRecord, type PlannedDelivery, type Seen, type TaskMemo } from '../domain/memo.ts';
+import type { Message } from '../domain/message.ts';
+import { nextDelay } from '../domain/retry.ts';
+import { safeHost } from '../targets/http.ts';
+import { sendOnce } from '../targets/send.ts';
+import type { HandlerDeps } from './deps.ts';
+
+/** Thrown when the notifier stops (or loses its lease) in the middle of a delivery. */
+export class Stopped extends Error {
+  override name = 'Stopped';
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Stopped('stopping'));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new Stopped('stopping'));
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Where a target points, safe for a log line. */
+export function targetLabel(t: PlannedDelivery['target']): string {
+  switch (t.kind) {
+    case 'nats':
+      return `nats ${t.subject}`;
+    case 'webhook':
+      return `webhook ${safeHost(t.url)}`;
+    case 'slack':
+    case 'discord':
+      return `${t.kind} ${t.host ?? ''}`.trim();
+    case 'memory':
+      return 'memory';
+  }
+}
+
+/**
+ * Deliver one event to one target: try, back off and try again per the
+ * schedule (the event stays unacked meanwhile; `working()` keeps it ours),
+ * then record `delivered` or `delivery-failed`.
+ */
+export async function deliverOne(
+  deps: HandlerDeps,
+  memo: TaskMemo,
+  seen: Seen,
+  plan: PlannedDelivery,
+  message: Message,
+  trace: Context,
+): Promise<void> {
+  const out = { deliveryId: plan.deliveryId, event: seen.event, view: message.view, text: message.text, ...(message.memory ? { memory: message.memory } : {}) };
+  for (let tries = 1; ; tries++) {
+    if (deps.signal().aborted) throw new Stopped('stopping');
+    const v = await deps.limiter.run(() => sendOnce(plan.target, out, deps.send));
+    if (v.kind === 'ok') return await record(deps, memo, seen.event, plan, 'delivered', tries, undefined, trace);
+    if (v.kind === 'retry') {
+      const delay = nextDelay(deps.settings.schedule, v, tries, deps.random());
+      if (delay !== undefined) {
+        deps.logger.info('delivery failed, will retry', { deliveryId: plan.deliveryId, target: targetLabel(plan.target), tries, delayMs: delay, error: v.error });
+        await sleep(delay, deps.signal());
+        continue;
+      }
+    }
+    deps.logger.warn('delivery gave up', { deliveryId: plan.deliveryId, target: targetLabel(plan.target), tries, error: v.error });
+    return await record(deps, memo, seen.event, plan, 'delivery-failed', tries, v.error, trace);
+  }
+}
+
+async function record(
+  deps: HandlerDeps,
+  memo: TaskMemo,
+  of: ErrandEvent,
+  plan: PlannedDelivery,
+  type: 'delivered' | 'delivery-failed',
+  tries: number,
+  error: string | undefined,
+  trace: Context,
+): Promise<void> {
+  const e = makeEvent(type, { taskId: of.taskId, tenant: of.tenant }, new Date(deps.now()), {
+    target: { index: plan.index, kind: plan.target.kind, ...(plan.target.name ? { name: plan.target.name } : {}) },
+    of: of.type,
+    deliveryId: plan.deliveryId,
+    tries,
+    ...(error !== undefined ? { error: error.slice(0, 500) } : {}),
+  });
+  await deps.log.append(e, { msgID: `${plan.deliveryId}:${type}`, trace });
+  noteRecord(memo, e);
+}
