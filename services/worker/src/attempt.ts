@@ -1,0 +1,195 @@
+import { makeEvent, encodeJson, type EventOf, type EventPayload, type WorkMessage } from '@errand/contracts';
+import type { Context } from '@errand/telemetry';
+import type { Logger } from '@errand/nats';
+import { ProgressThrottle } from './domain/throttle.ts';
+import { EtaEstimator } from './domain/eta.ts';
+import { blobNames } from './blobs.ts';
+import { TaskAbortedError, type AbortKind } from './errors.ts';
+import type { WorkerDeps } from './deps.ts';
+
+type Terminal = 'completed' | 'failed' | 'cancelled' | 'timed-out';
+interface Report {
+  percent: number;
+  message?: string;
+  etaMs?: number;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * One running attempt of one task: its abort signal, its ordered writes
+ * (a promise chain, so started < progress < checkpoint < terminal), the
+ * progress throttle and ETA, and the rule that once the attempt has ended
+ * (its terminal event written, or someone else's seen) nothing more is written.
+ */
+export class RunningAttempt {
+  readonly controller = new AbortController();
+  readonly log: Logger;
+  abortKind: AbortKind | undefined;
+  /** 'written': this worker wrote the terminal event; 'silenced': someone else ended or superseded the attempt */
+  ended: false | 'written' | 'silenced' = false;
+  /** stream sequence up to which the task's history has been checked */
+  lastVerifiedSeq = 0;
+  startedAtMs = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private lastCheckpointRef: string | undefined;
+  private lastPercent: number | undefined;
+  private progressCount = 0;
+  private checkpointCount = 0;
+  private throttle = new ProgressThrottle<Report>(PROGRESS_INTERVAL_MS);
+  private eta: EtaEstimator;
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: WorkerDeps,
+    readonly work: WorkMessage,
+    readonly trace: Context,
+    readonly resumeRef: string | undefined,
+  ) {
+    this.lastCheckpointRef = resumeRef;
+    this.eta = new EtaEstimator(resumeRef === undefined);
+    this.log = deps.log.child({ taskId: work.taskId, tenant: work.tenant, attempt: work.attempt });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  get taskKey(): string {
+    return `${this.work.tenant}/${this.work.taskId}`;
+  }
+  /** progress and checkpoints are written only while the attempt runs unaborted */
+  private get live(): boolean {
+    return !this.ended && !this.controller.signal.aborted;
+  }
+
+  /** Run `fn` after every write queued before it; its failure is logged, never thrown. */
+  enqueue(what: string, fn: () => Promise<unknown>): Promise<void> {
+    const next = this.chain.then(fn).then(
+      () => undefined,
+      (err: unknown) => this.log.warn(`could not write ${what}`, { err }),
+    );
+    this.chain = next;
+    return next;
+  }
+
+  drained(): Promise<void> {
+    return this.chain.then(() => undefined);
+  }
+
+  private async append<T extends 'progress' | 'checkpoint' | Terminal>(type: T, payload: EventPayload<T>, idExtra?: number) {
+    if (this.ended === 'silenced') return undefined; // nothing after someone else's terminal event
+    const e = makeEvent(type, this.work, new Date(), payload) as EventOf<T>;
+    return await this.deps.events.append(e, { trace: this.trace, ...(idExtra !== undefined ? { idExtra } : {}) });
+  }
+
+  /** ctx.progress: throttled, with an ETA from the progress curve. */
+  progress(percent: number, message?: string): void {
+    if (!this.live || !Number.isFinite(percent)) return;
+    const p = Math.min(100, Math.max(0, percent));
+    this.lastPercent = p;
+    const etaMs = this.eta.update(p, Date.now() - this.startedAtMs);
+    const report: Report = { percent: p, ...(message !== undefined ? { message: message.slice(0, 1000) } : {}), ...(etaMs !== undefined ? { etaMs } : {}) };
+    const offer = this.throttle.offer(report, Date.now());
+    if ('emit' in offer) {
+      this.writeProgress(offer.emit);
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        const due = this.live ? this.throttle.flush(Date.now()) : undefined;
+        if (due) this.writeProgress(due);
+      }, Math.max(0, offer.holdUntil - Date.now()));
+    }
+  }
+
+  private writeProgress(r: Report): void {
+    const n = ++this.progressCount;
+    void this.enqueue('progress', () => this.append('progress', { attempt: this.work.attempt, ...r }, n));
+  }
+
+  /** ctx.checkpoint: store the value, then write the `checkpoint` event; resolves when both are done. */
+  checkpoint(value: unknown): Promise<void> {
+    if (!this.live) return Promise.resolve();
+    const n = ++this.checkpointCount;
+    const { tenant, taskId, attempt } = this.work;
+    return this.enqueue('checkpoint', async () => {
+      if (this.ended === 'silenced') return;
+      const { ref, bytes } = await this.deps.blobs.putBytes(blobNames.checkpoint(tenant, taskId, attempt), encodeJson(value ?? null));
+      this.lastCheckpointRef = ref;
+      const percent = this.lastPercent;
+      await this.append('checkpoint', { attempt, ref, bytes, ...(percent !== undefined ? { percent } : {}) }, n);
+    });
+  }
+
+  /** Fire the handler's signal (once). */
+  abortWith(kind: AbortKind, message: string): void {
+    if (this.controller.signal.aborted) return;
+    this.abortKind = kind;
+    this.controller.abort(new TaskAbortedError(kind, message));
+  }
+
+  /** Someone else ended or superseded this attempt: abort and write nothing more. */
+  silence(why: string): void {
+    if (this.ended) return;
+    this.ended = 'silenced';
+    this.log.info('attempt ended elsewhere; stopping the handler', { why });
+    this.stopTimers();
+    this.abortWith('superseded', why);
+  }
+
+  private flushProgress(): void {
+    const held = this.throttle.flush(Date.now());
+    if (held) this.writeProgress(held);
+  }
+
+  stopTimers(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  /** Abort for a cancel or timeout and write `cancelled` / `timed-out` with the last checkpoint as partial. */
+  endAborted(kind: 'cancel' | 'timeout', opts: { discardPartial?: boolean } = {}): void {
+    if (this.ended) return;
+    this.ended = 'written';
+    this.stopTimers();
+    this.flushProgress();
+    this.abortWith(kind, kind === 'cancel' ? 'cancel requested' : `time limit of ${this.work.timeoutMs} ms exceeded`);
+    const attempt = this.work.attempt;
+    void this.enqueue(kind === 'cancel' ? 'cancelled' : 'timed-out', () => {
+      const partial = opts.discardPartial ? undefined : this.lastCheckpointRef;
+      return kind === 'cancel'
+        ? this.append('cancelled', { attempt, ...(partial ? { partial } : {}) })
+        : this.append('timed-out', { attempt, timeoutMs: this.work.timeoutMs, ...(partial ? { partial } : {}) });
+    });
+  }
+
+  /**
+   * The handler returned. Written unless someone else ended the attempt; a
+   * late result after this worker's own cancel/timeout is recorded too (the
+   * fold fences it).
+   */
+  complete(result: unknown): void {
+    if (this.ended === 'silenced') return;
+    if (!this.ended) this.flushProgress();
+    this.ended = 'written';
+    this.stopTimers();
+    const { tenant, taskId, attempt } = this.work;
+    void this.enqueue('completed', async () => {
+      const data = encodeJson(result ?? null);
+      if (data.length > this.deps.config.ERRAND_RESULT_INLINE_MAX) {
+        const { ref } = await this.deps.blobs.putBytes(blobNames.result(tenant, taskId), data);
+        await this.append('completed', { attempt, resultRef: ref });
+      } else {
+        await this.append('completed', { attempt, result: result ?? null });
+      }
+    });
+  }
+
+  /** The handler threw (and the attempt had not ended). */
+  fail(error: { code: string; message: string }, willRetry: boolean): void {
+    if (this.ended) return;
+    this.ended = 'written';
+    this.stopTimers();
+    this.flushProgress();
+    void this.enqueue('failed', () => this.append('failed', { attempt: this.work.attempt, error, willRetry }));
+  }
+}

@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
+import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { loadConfig } from '@errand/config';
+import { makeEvent, type EventOf } from '@errand/contracts';
+import { buildWorker, type Worker } from './app.ts';
+import { append, dispatch, publishWork, types, waitForEvent } from './testkit.ts';
+
+let server: NatsServer;
+let nc: NatsConnection;
+let log: EventLog;
+let worker: Worker;
+let solo: Worker;
+const T = 'acme';
+const task = (taskId: string) => ({ taskId, tenant: T });
+const isRunning = (w: Worker, taskId: string) => w.running().some((r) => r.taskId === taskId);
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connectNats({ url: server.url, name: 'worker-control-test' });
+  await provision(nc);
+  log = new EventLog(nc);
+  const quiet = createLogger('worker', {}, 'error');
+  const config = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '4' });
+  worker = buildWorker({ config, nc, log: quiet, workerId: 'w-main' });
+  const soloConfig = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '1', ERRAND_WORKER_POOLS: 'solo' });
+  solo = buildWorker({ config: soloConfig, nc, log: quiet, workerId: 'w-solo' });
+  await Promise.all([worker.start(), solo.start()]);
+});
+afterAll(async () => {
+  await Promise.all([worker?.stop(), solo?.stop()]);
+  log?.close();
+  await nc?.close();
+  await server?.stop();
+});
+
+const long = { durationMs: 20_000, steps: 400 }; // 50 ms steps
+
+describe('control of a running task', () => {
+  it('cancel-requested aborts the handler and writes cancelled with the last checkpoint as partial, then nothing', async () => {
+    await dispatch(log, { taskId: 'can1', taskType: 'demo.sleep', params: long });
+    await waitForEvent(log, T, 'can1', 'checkpoint');
+    const asked = Date.now();
+    await append(log, makeEvent('cancel-requested', task('can1'), new Date(), { by: 'u1' }));
+    await waitFor(() => !isRunning(worker, 'can1'), { timeoutMs: 5000, what: 'the handler to stop' });
+    expect(Date.now() - asked).toBeLessThan(2000);
+    const h = await log.history(T, 'can1');
+    const events = h.map((x) => x.event);
+    const cancelled = events.at(-1) as EventOf<'cancelled'>;
+    expect(cancelled).toMatchObject({ type: 'cancelled', attempt: 1 });
+    const lastCp = events.filter((e) => e.type === 'checkpoint').at(-1) as EventOf<'checkpoint'>;
+    expect(cancelled.partial).toBe(lastCp.ref);
+    expect(types(h).filter((t) => t === 'cancelled')).toHaveLength(1);
+  });
+
+  it('a cancel with discardPartial writes cancelled without partial', async () => {
+    await dispatch(log, { taskId: 'can2', taskType: 'demo.sleep', params: long });
+    await waitForEvent(log, T, 'can2', 'checkpoint');
+    await append(log, makeEvent('cancel-requested', task('can2'), new Date(), { by: 'u1', discardPartial: true }));
+    const h = await waitForEvent(log, T, 'can2', 'cancelled');
+    expect(h.at(-1)!.event).toMatchObject({ type: 'cancelled', attempt: 1 });
+    expect((h.at(-1)!.event as EventOf<'cancelled'>).partial).toBeUndefined();
+  });
+
+  it('its own deadline aborts the handler and writes timed-out', async () => {
+    await dispatch(log, { taskId: 'to1', taskType: 'demo.sleep', params: long, timeoutMs: 200 });
+    const h = await waitForEvent(log, T, 'to1', 'timed-out');
+    const e = h.at(-1)!.event as EventOf<'timed-out'>;
+    expect(e).toMatchObject({ attempt: 1, timeoutMs: 200 });
+    expect(e.partial).toMatch(/^obj:cp\/acme\/to1\/1$/);
+    await waitFor(() => !isRunning(worker, 'to1'), { what: 'the handler to stop' });
+    expect(types(await log.history(T, 'to1')).at(-1)).toBe('timed-out');
+  });
+
+  it('a dispatch of a higher attempt stops the handler, which writes nothing more', async () => {
+    await dispatch(log, { taskId: 'sup1', taskType: 'demo.sleep', params: long });
+    await waitForEvent(log, T, 'sup1', 'checkpoint');
+    const last = await log.lastSeq(T, 'sup1');
+    const d = await log.append(makeEvent('dispatched', task('sup1'), new Date(), { attempt: 2, pool: 'other' }), { expectLastSeq: last });
+    await waitFor(() => !isRunning(worker, 'sup1'), { what: 'the handler to stop' });
+    const after = await log.history(T, 'sup1', d.seq);
+    expect(after.filter((x) => 'attempt' in x.event && x.event.attempt === 1)).toEqual([]);
+  });
+
+  it('drops a work message whose task was cancelled before it started', async () => {
+    // the scheduler's part by hand: dispatched, then a cancel, then the work message
+    const { work } = await dispatch(log, { taskId: 'pre1', taskType: 'demo.noop', publish: false });
+    await append(log, makeEvent('cancel-requested', task('pre1'), new Date(), { by: 'u1' }));
+    await publishWork(log, work);
+    const jsm = await log.jsm();
+    await waitFor(
+      async () => {
+        const ci = await jsm.consumers.info('ERRAND_WORK', 'errand-worker-default');
+        return ci.num_pending === 0 && ci.num_ack_pending === 0;
+      },
+      { what: 'the work message handled' },
+    );
+    expect(types(await log.history(T, 'pre1'))).toEqual(['submitted', 'dispatched', 'cancel-requested']);
+  });
+
+  it('stop() aborts running handlers and reports them failed for a retry', async () => {
+    const config = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_POOLS: 'drain' });
+    const w = buildWorker({ config, nc, log: createLogger('worker', {}, 'error'), workerId: 'w-drain' });
+    await w.start();
+    await dispatch(log, { taskId: 'drain1', taskType: 'demo.sleep', params: long, pool: 'drain' });
+    await waitForEvent(log, T, 'drain1', 'started');
+    const t0 = Date.now();
+    await w.stop();
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const h = await log.history(T, 'drain1');
+    expect(h.at(-1)!.event).toMatchObject({ type: 'failed', attempt: 1, willRetry: true, error: { code: 'worker_shutdown' } });
+  });
+
+  it('a worker with one slot never holds two tasks', async () => {
+    let most = 0;
+    const probe = setInterval(() => (most = Math.max(most, solo.running().length)), 5);
+    const ids = ['solo1', 'solo2', 'solo3'];
+    for (const id of ids) await dispatch(log, { taskId: id, taskType: 'demo.sleep', params: { durationMs: 60, steps: 2 }, pool: 'solo' });
+    const spans: [number, number][] = [];
+    for (const id of ids) {
+      const h = await waitForEvent(log, T, id, 'completed');
+      const started = h.find((x) => x.event.type === 'started')!;
+      const done = h.find((x) => x.event.type === 'completed')!;
+      spans.push([started.seq, done.seq]);
+    }
+    clearInterval(probe);
+    expect(most).toBe(1);
+    spans.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThan(spans[i - 1]![1]);
+  });
+});
