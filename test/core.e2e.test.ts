@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@errand/testing';
+import { EventLog } from '@errand/nats';
 import { System, http } from './harness.ts';
 
 const enc = new TextEncoder();
@@ -220,6 +221,7 @@ describe('SIGKILL of the scheduler with 50 tasks queued and 3 running', () => {
     const all = [...long, ...queued.map((q) => q.id)];
     await Promise.all(all.map((id) => waitState(sys, id, ['completed'], 90_000)));
     const dispatchSeqs: { seq: number; priority: number }[] = [];
+    const log = new EventLog(sys.nc);
     for (const id of all) {
       const h = await history(sys, id);
       const types = h.map((e) => e.type);
@@ -228,8 +230,12 @@ describe('SIGKILL of the scheduler with 50 tasks queued and 3 running', () => {
       expect(types.filter((t) => t === 'completed'), id).toHaveLength(1);
       expect(types.filter((t) => t === 'queued'), id).toHaveLength(1);
       const q = queued.find((x) => x.id === id);
-      if (q) dispatchSeqs.push({ seq: Date.parse(dispatched[0].at), priority: q.priority });
+      if (q) {
+        const stored = await log.history('default', id);
+        dispatchSeqs.push({ seq: stored.find((e) => e.event.type === 'dispatched')!.seq, priority: q.priority });
+      }
     }
+    log.close();
     const order = dispatchSeqs.sort((a, b) => a.seq - b.seq).map((d) => d.priority);
     expect([...order].sort((a, b) => b - a)).toEqual(order);
   });
