@@ -5,7 +5,6 @@ import { startRig, typeInfo, type Rig } from './test-support.ts';
 
 let rig: Rig;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- reply shapes vary per verb
 async function call(verb: string, body: unknown, tenant = 'acme'): Promise<{ status: number; body: any }> {
   const data = typeof body === 'string' ? new TextEncoder().encode(body) : encodeJson(body);
   const msg = await rig.nc.request(`errand.api.${tenant}.${verb}`, data, { timeout: 5_000 });

@@ -35,11 +35,13 @@ export async function buildScheduler(deps: { config: Config; nc: NatsConnection;
   const { config, nc, log } = deps;
   const id = deps.id ?? `scheduler-${nuid.next()}`;
   const eventLog = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
-  let runtime: SchedulerRuntime | undefined;
-  const types = await watchTaskTypes(nc, log, () => runtime?.kick());
+  // the types watch is set up first; it kicks the runtime once that exists
+  const kicker = { kick: (): void => undefined };
+  const types = await watchTaskTypes(nc, log, () => kicker.kick());
   const snapshots = new SnapshotStore(nc, log);
-  runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types, snapshots, config.ERRAND_SNAPSHOT_EVERY);
+  const runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types, snapshots, config.ERRAND_SNAPSHOT_EVERY);
   const rt = runtime;
+  kicker.kick = () => rt.kick();
   const lease = new LeaderLease(nc, id, log, (leader) => rt.onLeadership(leader));
   return {
     runtime: rt,

@@ -7,7 +7,6 @@ import {
   BUCKETS,
   STREAMS,
   decodeJson,
-  encodeJson,
   makeEvent,
   newTaskId,
   subjects,

@@ -1,0 +1,11 @@
+/**
+ * The Errand SDK: `ErrandClient` over HTTP, `ErrandNatsClient` over NATS
+ * request-reply, typed errors, and the SSE parser the HTTP watch uses.
+ */
+export { ErrandClient, type ErrandClientOptions, type WatchOptions } from './http.ts';
+export { ErrandNatsClient, type ErrandNatsClientOptions } from './nats.ts';
+export { ErrandClientError, isErrandError, type ClientErrorCode } from './errors.ts';
+export { SseParser, readSse, type SseMessage } from './sse.ts';
+export { renderProgress, formatDuration } from './progress.ts';
+export { describeEvent } from './describe.ts';
+export type * from './types.ts';
