@@ -144,25 +144,48 @@ export class EventLog {
       }
     };
     markCaughtUp();
-    const c = await this.js.consumers.get(STREAMS.events, {
-      filter_subjects: opts.filter ?? subjects.allEvents,
-      ...(opts.fromSeq && opts.fromSeq > 1
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.fromSeq }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
-    const iter = await c.consume({
-      max_messages: 2_000,
-      callback: (m: JsMsg) => {
-        applied = m.seq;
-        const e = this.decode(jsMsgParts(m));
-        if (e) opts.onEvent(e);
-        markCaughtUp();
-      },
-    });
+    let iter: { close(): Promise<void | Error> } | undefined;
+    let stopped = false;
+    const open = async () => {
+      const c = await this.js.consumers.get(STREAMS.events, {
+        filter_subjects: opts.filter ?? subjects.allEvents,
+        ...(applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 } : { deliver_policy: DeliverPolicy.All }),
+      });
+      iter = await c.consume({
+        max_messages: 2_000,
+        callback: (m: JsMsg) => {
+          if (m.seq <= applied) return; // seen before a restart of the consumer
+          applied = m.seq;
+          const e = this.decode(jsMsgParts(m));
+          if (e) opts.onEvent(e);
+          markCaughtUp();
+        },
+      });
+    };
+    await open();
+    // After a reconnect (a restarted server forgets its ephemeral consumers) the
+    // ordered consumer would only notice through missed heartbeats, 30 s or more:
+    // start a new one at once from the last applied sequence.
+    void (async () => {
+      for await (const s of this.nc.status()) {
+        if (stopped) break;
+        if (s.type !== 'reconnect') continue;
+        await iter?.close().catch(() => undefined);
+        for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
+          try {
+            await open();
+            break;
+          } catch {
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+      }
+    })();
     return {
       lastSeq: () => applied,
       stop: async () => {
-        await iter.close().catch(() => undefined);
+        stopped = true;
+        await iter?.close().catch(() => undefined);
       },
     };
   }
