@@ -145,11 +145,14 @@ describe('cancel and timeout', () => {
   });
 });
 
+// The lease (6 s) is longer than a worker's pull request lives (5 s): a stopped
+// worker's last pull request has expired before its task is dispatched again,
+// so the new attempt cannot be handed to the stopped worker.
 describe('crash recovery with real processes', () => {
   let sys: System;
   let log: EventLog;
   beforeAll(async () => {
-    sys = await System.start({ env: { ERRAND_CONCURRENCY: '2', ERRAND_LEASE_MS: '3000', ERRAND_HEARTBEAT_MS: '500', ERRAND_RETRY_BASE_MS: '100' } });
+    sys = await System.start({ env: { ERRAND_CONCURRENCY: '2', ERRAND_LEASE_MS: '6000', ERRAND_HEARTBEAT_MS: '500', ERRAND_RETRY_BASE_MS: '100' } });
     log = new EventLog(sys.nc);
   });
   afterEach(() => {

@@ -106,7 +106,9 @@ export function buildWorker(o: WorkerOptions): Worker {
       for (const t of timers) t.unref();
       void watchStatus().catch((err: unknown) => log.warn('status watch ended', { err }));
       beat();
-      puller = new SlotPuller({ consumers, slots: config.ERRAND_WORKER_CONCURRENCY, log, onMessage: (m) => handleWork(m, deps, running) });
+      // a pull request outlives a stopped worker by its expiry: keep it well under the lease,
+      // so that a task taken up again is never handed to the stopped worker
+      puller = new SlotPuller({ consumers, slots: config.ERRAND_WORKER_CONCURRENCY, log, expiresMs: Math.min(5_000, Math.max(1_000, Math.floor(config.ERRAND_LEASE_MS / 3))), onMessage: (m) => handleWork(m, deps, running) });
       puller.start();
     },
     async stop() {
