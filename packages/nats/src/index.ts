@@ -4,3 +4,4 @@ export * from './publisher.ts';
 export * from './eventlog.ts';
 export * from './errors.ts';
 export * from './logger.ts';
+export * from './blobs.ts';

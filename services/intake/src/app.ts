@@ -3,11 +3,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { Objm } from '@nats-io/obj';
 import type { Service } from '@nats-io/services';
 import { BUCKETS, ErrandError, STREAMS } from '@errand/contracts';
 import type { Config } from '@errand/config';
-import { EventLog, createLogger, type Logger } from '@errand/nats';
+import { Blobs, EventLog, createLogger, type Logger } from '@errand/nats';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { parseAllowList } from '@errand/netguard';
 import type { IntakeContext, Stores } from './context.ts';
@@ -85,7 +84,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
         idempotency: await kvm.open(BUCKETS.idempotency),
         memory: await kvm.open(BUCKETS.memory),
         types: await kvm.open(BUCKETS.types),
-        blobs: await new Objm(nc).open(BUCKETS.blobs),
+        blobs: new Blobs(nc),
       };
       await ctx.types.start(ctx.stores.types);
       await ctx.readModel.start();

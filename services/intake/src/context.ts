@@ -1,8 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
-import type { ObjectStore } from '@nats-io/obj';
 import type { Config } from '@errand/config';
-import type { EventLog, Logger } from '@errand/nats';
+import type { Blobs, EventLog, Logger } from '@errand/nats';
 import type { SecretStore } from '@errand/secrets';
 import type { AllowList } from '@errand/netguard';
 import type { ReadModel } from './handlers/events.ts';
@@ -30,5 +29,5 @@ export interface Stores {
   idempotency: KV;
   memory: KV;
   types: KV;
-  blobs: ObjectStore;
+  blobs: Blobs;
 }

@@ -1,12 +1,13 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nuid } from '@nats-io/transport-node';
 import type { Config } from '@errand/config';
-import { EventLog, type Logger } from '@errand/nats';
+import { Blobs, EventLog, type Logger } from '@errand/nats';
 import type { Limits } from './domain/decide.ts';
 import { LeaderLease } from './handlers/leader.ts';
 import { watchTaskTypes } from './handlers/types.ts';
 import { SchedulerRuntime } from './runtime.ts';
 import { SnapshotStore } from './handlers/snapshots.ts';
+import { Janitor } from './handlers/janitor.ts';
 
 export function limitsFrom(config: Config): Limits {
   return {
@@ -39,7 +40,7 @@ export async function buildScheduler(deps: { config: Config; nc: NatsConnection;
   const kicker = { kick: (): void => undefined };
   const types = await watchTaskTypes(nc, log, () => kicker.kick());
   const snapshots = new SnapshotStore(nc, log);
-  const runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types, snapshots, config.ERRAND_SNAPSHOT_EVERY);
+  const runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types, snapshots, config.ERRAND_SNAPSHOT_EVERY, new Janitor(new Blobs(nc), log, config.ERRAND_PARTIAL_RETENTION_MS));
   const rt = runtime;
   kicker.kick = () => rt.kick();
   const lease = new LeaderLease(nc, id, log, (leader) => rt.onLeadership(leader));

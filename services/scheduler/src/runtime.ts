@@ -13,6 +13,7 @@ import { decide, type Command, type Limits } from './domain/decide.ts';
 import { beat, evictTerminal, evolve, initialState, taskKey, type SchedState } from './domain/state.ts';
 import { restoreSnapshot } from './domain/snapshot.ts';
 import type { SnapshotStore } from './handlers/snapshots.ts';
+import { isLiveRecord, type Janitor } from './handlers/janitor.ts';
 
 interface InFlight {
   cmd: Command;
@@ -47,6 +48,7 @@ export class SchedulerRuntime {
     private readonly types: ReadonlyMap<string, TaskTypeInfo>,
     private readonly snapshots?: SnapshotStore,
     private readonly snapshotEvery = 50_000,
+    private readonly janitor?: Janitor,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -93,13 +95,17 @@ export class SchedulerRuntime {
     this.ticker = setInterval(() => {
       this.kick();
       this.maybeSnapshot();
+      if (this.leader && this.caughtUp) {
+        this.janitor?.maybeSweep(this.now(), (tenant, id) => isLiveRecord(this.state.tasks.get(taskKey(tenant, id))));
+      }
     }, 200);
   }
 
   private apply(se: StoredEvent): void {
     const t = this.now();
-    const r = evolve(this.state, se.event, se.seq, t);
     const key = taskKey(se.event.tenant, se.event.taskId);
+    const before = this.state.tasks.get(key)?.state;
+    const r = evolve(this.state, se.event, se.seq, t);
     if (!r) {
       // a retry of a task forgotten since it ended: read its history back
       if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);
@@ -113,6 +119,8 @@ export class SchedulerRuntime {
     if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
     if (r.state === 'completed' || r.state === 'failed' || r.state === 'cancelled' || r.state === 'timed-out' || r.state === 'rejected') {
       this.traces.delete(key);
+      // only the leader cleans up, and not while replaying history
+      if (before !== r.state && this.leader && this.caughtUp) this.janitor?.ended(r);
     }
     this.kick();
   }

@@ -5,7 +5,7 @@ import { nuid } from '@nats-io/transport-node';
 import type { Config } from '@errand/config';
 import { DEFAULTS } from '@errand/contracts';
 import { EventLog, type Logger } from '@errand/nats';
-import { Blobs } from './blobs.ts';
+import { Blobs } from '@errand/nats';
 import { buildRegistry, type AnyTaskType } from './registry.ts';
 import { builtinTypes } from './types/index.ts';
 import { handleWork, type Running } from './handlers/work.ts';

@@ -3,7 +3,7 @@ import type { Context } from '@errand/telemetry';
 import type { Logger } from '@errand/nats';
 import { ProgressThrottle } from './domain/throttle.ts';
 import { EtaEstimator } from './domain/eta.ts';
-import { blobNames } from './blobs.ts';
+import { blobNames } from '@errand/nats';
 import { TaskAbortedError, type AbortKind } from './errors.ts';
 import type { WorkerDeps } from './deps.ts';
 

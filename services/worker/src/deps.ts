@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '@errand/config';
 import type { EventLog, Logger } from '@errand/nats';
-import type { Blobs } from './blobs.ts';
+import type { Blobs } from '@errand/nats';
 import type { AnyTaskType } from './registry.ts';
 
 /** What the worker's parts share. */

@@ -9,7 +9,7 @@ import { BUCKETS, decodeJson, makeEvent, subjects, taskTypeInfoSchema, type Even
 import { buildWorker, type Worker } from './app.ts';
 import { defineTaskType } from './registry.ts';
 import { dispatch, publishWork, types, waitForEvent } from './testkit.ts';
-import { Blobs } from './blobs.ts';
+import { Blobs } from '@errand/nats';
 
 let server: NatsServer;
 let nc: NatsConnection;
