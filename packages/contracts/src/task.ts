@@ -230,17 +230,18 @@ export function applyTaskEvent(r: TaskRecord, e: ErrandEvent, seq: number): bool
       return true;
     case 'delivered':
     case 'delivery-failed': {
+      // a target's state is that of its latest message: tries of that message, its error if it failed
       const target = e.target.index;
-      r.deliveries = r.deliveries.map((d) =>
-        d.index !== target
-          ? d
-          : {
-              ...d,
-              tries: d.tries + e.tries,
-              state: e.type === 'delivered' ? ('delivered' as const) : ('failed' as const),
-              ...(e.error ? { lastError: e.error } : {}),
-            },
-      );
+      r.deliveries = r.deliveries.map((d) => {
+        if (d.index !== target) return d;
+        const { lastError: _old, ...rest } = d;
+        return {
+          ...rest,
+          tries: e.tries,
+          state: e.type === 'delivered' ? ('delivered' as const) : ('failed' as const),
+          ...(e.type === 'delivery-failed' && e.error ? { lastError: e.error } : {}),
+        };
+      });
       return true;
     }
     default: {

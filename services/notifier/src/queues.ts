@@ -7,7 +7,8 @@ export class KeyedQueues<T> {
   private readonly queues = new Map<string, T[]>();
   private readonly idleWaiters = new Set<() => void>();
 
-  constructor(private readonly handle: (key: string, item: T, waiting: readonly T[]) => Promise<void>) {}
+  /** `waiting` lists, whenever it is called, the items queued behind the one being handled. */
+  constructor(private readonly handle: (key: string, item: T, waiting: () => readonly T[]) => Promise<void>) {}
 
   push(key: string, item: T): void {
     const q = this.queues.get(key);
@@ -33,7 +34,7 @@ export class KeyedQueues<T> {
     while (q.length > 0) {
       const item = q[0]!;
       try {
-        await this.handle(key, item, q.slice(1));
+        await this.handle(key, item, () => q.slice(1));
       } catch {
         // the handler owns its errors; nothing escapes a queue
       }

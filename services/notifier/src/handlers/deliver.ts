@@ -12,6 +12,15 @@ export class Stopped extends Error {
   override name = 'Stopped';
 }
 
+/** Wait `ms`, in short steps so that `cut` can end the wait early (returns true then). */
+async function pause(ms: number, signal: AbortSignal, cut: () => boolean): Promise<boolean> {
+  for (let left = ms; left > 0; left -= 250) {
+    if (cut()) return true;
+    await sleep(Math.min(250, left), signal);
+  }
+  return cut();
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Stopped('stopping'));
@@ -45,7 +54,10 @@ export function targetLabel(t: PlannedDelivery['target']): string {
 /**
  * Deliver one event to one target: try, back off and try again per the
  * schedule (the event stays unacked meanwhile; `working()` keeps it ours),
- * then record `delivered` or `delivery-failed`.
+ * then record `delivered` or `delivery-failed`. A progress message that is
+ * still failing when a later message of its task is waiting is given up
+ * (`delivery-failed`, "superseded"): a dead target must not hold up the final
+ * message to the task's other targets, and an old progress is worth nothing then.
  */
 export async function deliverOne(
   deps: HandlerDeps,
@@ -54,7 +66,9 @@ export async function deliverOne(
   plan: PlannedDelivery,
   message: Message,
   trace: Context,
+  laterWaiting: () => boolean = () => false,
 ): Promise<void> {
+  const supersedable = seen.event.type === 'progress';
   const out = { deliveryId: plan.deliveryId, event: seen.event, view: message.view, text: message.text, ...(message.memory ? { memory: message.memory } : {}) };
   for (let tries = 1; ; tries++) {
     if (deps.signal().aborted) throw new Stopped('stopping');
@@ -64,8 +78,9 @@ export async function deliverOne(
       const delay = nextDelay(deps.settings.schedule, v, tries, deps.random());
       if (delay !== undefined) {
         deps.logger.info('delivery failed, will retry', { deliveryId: plan.deliveryId, target: targetLabel(plan.target), tries, delayMs: delay, error: v.error });
-        await sleep(delay, deps.signal());
-        continue;
+        const superseded = await pause(delay, deps.signal(), () => supersedable && laterWaiting());
+        if (!superseded) continue;
+        return await record(deps, memo, seen.event, plan, 'delivery-failed', tries, `superseded by a later message after: ${v.error}`, trace);
       }
     }
     deps.logger.warn('delivery gave up', { deliveryId: plan.deliveryId, target: targetLabel(plan.target), tries, error: v.error });

@@ -44,7 +44,7 @@ const isDeliveryEvent = (s: Seen) => s.event.type === 'progress' || isTerminalEv
  * never escapes: a failure naks the event (and drops the task's memo so the
  * next try refolds it from the log).
  */
-export async function onEvent(deps: HandlerDeps, item: Item, waiting: readonly Item[]): Promise<void> {
+export async function onEvent(deps: HandlerDeps, item: Item, waiting: () => readonly Item[]): Promise<void> {
   const { msg, seen } = item;
   const key = taskKey(seen.event.tenant, seen.event.taskId);
   if (deps.signal().aborted) return deps.settle(msg, 'nak');
@@ -55,13 +55,14 @@ export async function onEvent(deps: HandlerDeps, item: Item, waiting: readonly I
       return deps.settle(msg, 'term');
     }
     const fold = applyEvent(memo, seen);
-    const plan = planDeliveries(memo, seen, fold, { laterWaiting: waiting.some((w) => isDeliveryEvent(w.seen)) });
+    const laterWaiting = () => waiting().some((w) => isDeliveryEvent(w.seen));
+    const plan = planDeliveries(memo, seen, fold, { laterWaiting: laterWaiting() });
     if (plan.length > 0) {
       const terminal = isTerminalEvent(seen.event);
       const partial = terminal && fold.after.partialRef ? await deps.loadPartial(fold.after.partialRef) : undefined;
       const message = buildMessage(fold.after, seen.event, { publicUrl: deps.settings.publicUrl, partialResult: partial });
       const trace = extractTrace(msg.headers);
-      const results = await Promise.allSettled(plan.map((p) => deliverOne(deps, memo, seen, p, message, trace)));
+      const results = await Promise.allSettled(plan.map((p) => deliverOne(deps, memo, seen, p, message, trace, laterWaiting)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
     }
