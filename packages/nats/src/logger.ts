@@ -1,9 +1,11 @@
+import { pino, destination, stdSerializers, stdTimeFunctions, type Logger as Pino } from 'pino';
+
 /**
- * A small structured logger (one JSON object per line on stderr), so that
- * every service logs the same way. `redact` keys are never printed.
+ * Structured logs for every service: pino, one JSON object per line on
+ * stderr (`time`, `level`, `service`, `msg`, fields). Keys that may hold a
+ * secret are redacted wherever they appear (one level deep).
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -13,16 +15,17 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-const REDACT = new Set(['secret', 'authorization', 'apiKey', 'password', 'url']);
+const SECRET_KEYS = ['secret', 'authorization', 'apiKey', 'password', 'url', 'token'];
+const REDACT = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)];
 
-function clean(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    if (REDACT.has(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = { name: v.name, message: v.message };
-    else out[k] = v;
-  }
-  return out;
+function wrap(p: Pino): Logger {
+  const at =
+    (lvl: Level) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (fields) p[lvl](fields, msg);
+      else p[lvl](msg);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (f) => wrap(p.child(f)) };
 }
 
 export function createLogger(
@@ -30,18 +33,16 @@ export function createLogger(
   base: Record<string, unknown> = {},
   level: Level = (process.env.LOG_LEVEL as Level) || 'info',
 ): Logger {
-  const min = ORDER[level] ?? ORDER.info;
-  const write = (lvl: Level, msg: string, fields: Record<string, unknown> = {}) => {
-    if (ORDER[lvl] < min) return;
-    process.stderr.write(
-      JSON.stringify({ time: new Date().toISOString(), level: lvl, service, msg, ...clean(base), ...clean(fields) }) + '\n',
-    );
-  };
-  return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (f) => createLogger(service, { ...base, ...f }, level),
-  };
+  const p = pino(
+    {
+      level,
+      base: { service, ...base },
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: stdSerializers.err, error: stdSerializers.err },
+    },
+    destination({ fd: 2, sync: true }),
+  );
+  return wrap(p);
 }
