@@ -21,7 +21,7 @@ afterAll(async () => {
 
 const exists = async (name: string) => (await blobs.getJson(`obj:${name}`)) !== undefined;
 const record = (id: string, state: TaskRecord['state'], attempt: number, discardPartial?: boolean) =>
-  ({ id, tenant: 't', state, attempt, ...(discardPartial ? { discardPartial } : {}) }) as TaskRecord;
+  ({ id, tenant: 't', state, attempt, checkpointRef: `obj:${blobNames.checkpoint('t', id, attempt)}`, ...(discardPartial ? { discardPartial } : {}) }) as TaskRecord;
 
 describe('Janitor', () => {
   it('removes a completed task’s checkpoints of every attempt, and a cancel’s with discardPartial', async () => {

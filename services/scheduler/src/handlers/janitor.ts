@@ -20,6 +20,8 @@ export class Janitor {
 
   /** Called for each task that just ended. */
   ended(r: TaskRecord): void {
+    // a task that never wrote a checkpoint has nothing to remove (most tasks: no lookups for them)
+    if (!r.checkpointRef) return;
     if (r.state === 'completed' || (r.state === 'cancelled' && r.discardPartial)) {
       this.enqueue(() => this.blobs.deleteCheckpoints(r.tenant, r.id, Math.max(r.attempt, 1)));
     }

@@ -1,0 +1,260 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { CONSUMERS, STREAMS } from '@errand/contracts';
+import { waitFor } from '@errand/testing';
+import { api, ErrorTally } from './lib/api.ts';
+import { dist, say, sleep, type Dist } from './lib/stats.ts';
+import { BenchSystem, cpuSecondsOf, natsServerPid, type ServiceName } from './lib/system.ts';
+import { EventWatch } from './lib/watch.ts';
+import type { BenchOptions } from './lib/options.ts';
+
+export interface ErrandResults {
+  throughput?: { tasks: number; seconds: number; perSecond: number; errors: string; cpu: Record<string, number> };
+  durable?: { perTask: number; events: number; work: number; other: number };
+  /** how long after the last `completed` (of the throughput run) the notifier still had events to read */
+  notifierLagSeconds?: number;
+  latency?: { sent: number; start: Dist; completed: Dist; stages: [string, Dist][]; errors: string };
+  cancel?: { toCancelled: Dist; toReply: Dist; errors: string };
+  timeout?: { lateness: Dist; byType: string; errors: string };
+}
+
+const USERS = 100;
+
+/** The whole Errand system: nats-server and the four services as processes, driven over the NATS API. */
+export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
+  const out: ErrandResults = {};
+  say('errand: starting nats-server and the four services');
+  const sys = await BenchSystem.start({
+    // BENCH_ERRAND_SERVICES lets one measure without a service (e.g. the notifier) to see what it costs
+    services: (process.env.BENCH_ERRAND_SERVICES ?? 'scheduler,worker,notifier,intake').split(',').map((x) => x.trim()) as ServiceName[],
+    env: {
+      ERRAND_CONCURRENCY: '2000',
+      ERRAND_MAX_PENDING_PER_USER: '1000000',
+      ERRAND_WORKER_CONCURRENCY: '2000',
+    },
+    ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
+  });
+  const nc = await connect({ servers: sys.nats.url, name: 'errand-bench' });
+  try {
+    // one small warm-up so the first submit of the measured run pays no start-up costs
+    await throughput(nc, 'warmup', 200, 100);
+    if (!o.skip.has('errand')) {
+      const natsPid = natsServerPid(sys.nats.port);
+      const cpu0 = Object.fromEntries(sys.services.map((s) => [s.name, s.cpuSeconds()]));
+      const other0 = { 'nats-server': cpuSecondsOf(natsPid), bench: cpuSecondsOf(process.pid) };
+      const seq0 = await streamSeqs(nc);
+      out.throughput = { ...(await throughput(nc, 'tput', o.tasks, o.inFlight)), cpu: {} };
+      for (const s of sys.services) out.throughput.cpu[s.name] = s.cpuSeconds() - (cpu0[s.name] ?? 0);
+      out.throughput.cpu['nats-server'] = cpuSecondsOf(natsPid) - other0['nats-server'];
+      out.throughput.cpu['bench client'] = cpuSecondsOf(process.pid) - other0.bench;
+      out.durable = await durablePerTask(nc, seq0, o.tasks);
+      out.notifierLagSeconds = await settle(nc, o.tasks / 200);
+    }
+    if (!o.skip.has('latency')) out.latency = await latency(nc, 'lat', o.rate, o.latencySeconds);
+    if (!o.skip.has('control')) {
+      out.cancel = await cancelLatency(nc, 'cancel', o.cancelTasks);
+      out.timeout = await timeoutAccuracy(nc, 'timeout', o.timeoutTasks);
+    }
+    for (const s of sys.services) if (!s.alive) say(`errand: ${s.name} died during the run:\n${s.output.slice(-3000)}`);
+    const warnings = sys.services.map((s) => ({ name: s.name, lines: s.output.split('\n').filter((l) => /"level":"(warn|error)"/.test(l)) }));
+    for (const w of warnings) if (w.lines.length) say(`errand: ${w.name} logged ${w.lines.length} warnings/errors, e.g. ${w.lines[0]!.slice(0, 400)}`);
+  } finally {
+    await nc.close().catch(() => undefined);
+    await sys.stop();
+  }
+  return out;
+}
+
+function submitBody(type: string, user: number, params: unknown = {}, extra: Record<string, unknown> = {}) {
+  return { type, params, user: `u${user % USERS}`, ...extra };
+}
+
+/** `n` demo.noop tasks with `inFlight` submits outstanding; from the first submit to the last `completed`. */
+async function throughput(nc: NatsConnection, tenant: string, n: number, inFlight: number) {
+  say(`errand: throughput, ${n} demo.noop tasks, ${inFlight} submits in flight`);
+  const watch = new EventWatch(nc, tenant);
+  const errors = new ErrorTally();
+  let next = 0;
+  const t0 = performance.now();
+  const lane = async () => {
+    while (next < n) {
+      const i = next++;
+      const r = await api(nc, tenant, 'submit', submitBody('demo.noop', i));
+      if (!r.ok) errors.add(r.error);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, lane));
+  const expected = n - errors.total;
+  await waitFor(() => watch.count('completed') >= expected, { timeoutMs: 180_000, intervalMs: 20, what: `${expected} completed events` }).catch(
+    (err: unknown) => say(`errand: ${(err as Error).message}; counts ${JSON.stringify([...watch.counts])}`),
+  );
+  const seconds = ((watch.lastArrival.get('completed') ?? performance.now()) - t0) / 1000;
+  watch.stop();
+  const done = watch.count('completed');
+  if (errors.total) say(`errand: ${errors.total} submits failed: ${errors.summary()}`);
+  return { tasks: done, seconds, perSecond: done / seconds, errors: errors.summary() };
+}
+
+async function streamSeqs(nc: NatsConnection): Promise<Map<string, number>> {
+  const jsm = await jetstreamManager(nc);
+  const m = new Map<string, number>();
+  for await (const s of jsm.streams.list()) m.set(s.config.name, s.state.last_seq);
+  return m;
+}
+
+/**
+ * Wait until the notifier's consumer has read and acked every event, so the
+ * next run does not share the CPU with a backlog; returns how long it took.
+ */
+async function settle(nc: NatsConnection, maxSeconds: number): Promise<number | undefined> {
+  const jsm = await jetstreamManager(nc);
+  const t0 = performance.now();
+  try {
+    await waitFor(
+      async () => {
+        const info = await jsm.consumers.info(STREAMS.events, CONSUMERS.notifier);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { timeoutMs: Math.max(10, maxSeconds) * 1000, intervalMs: 100, what: 'the notifier to read every event' },
+    );
+  } catch (err) {
+    say(`errand: ${(err as Error).message}`);
+    return undefined;
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** Messages stored in JetStream during the throughput run, per completed task. */
+async function durablePerTask(nc: NatsConnection, before: Map<string, number>, tasks: number) {
+  await sleep(500); // let trailing writes (acks of the last completions) land
+  const after = await streamSeqs(nc);
+  let events = 0;
+  let work = 0;
+  let other = 0;
+  for (const [name, seq] of after) {
+    const d = seq - (before.get(name) ?? 0);
+    if (name === 'ERRAND_EVENTS') events = d;
+    else if (name === 'ERRAND_WORK') work = d;
+    else other += d;
+  }
+  return { perTask: (events + work + other) / tasks, events: events / tasks, work: work / tasks, other };
+}
+
+/** A steady `rate` of submits for `seconds`, paced by a timer; submit → started / completed on the client clock. */
+async function latency(nc: NatsConnection, tenant: string, rate: number, seconds: number) {
+  const total = rate * seconds;
+  say(`errand: latency, ${total} tasks at ${rate}/s`);
+  const watch = new EventWatch(nc, tenant);
+  const errors = new ErrorTally();
+  const sentAt = new Map<string, number>();
+  const replies: Promise<void>[] = [];
+  let sent = 0;
+  const t0 = performance.now();
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
+    while (sent < due) {
+      const at = performance.now();
+      const i = sent++;
+      replies.push(
+        api(nc, tenant, 'submit', submitBody('demo.noop', i)).then((r) => {
+          if (r.ok) sentAt.set(String(r.body.id), at);
+          else errors.add(r.error);
+        }),
+      );
+    }
+    await sleep(1);
+  }
+  await Promise.all(replies);
+  await waitFor(() => watch.countTasks(sentAt.keys(), 'completed') >= sentAt.size, { timeoutMs: 60_000, what: 'the latency run to complete' }).catch(
+    (err: unknown) => say(`errand: ${(err as Error).message}`),
+  );
+  watch.stop();
+  const start: number[] = [];
+  const completed: number[] = [];
+  // where the time goes: each step between consecutive events, as the client saw them arrive
+  const steps = ['submit', 'submitted', 'queued', 'dispatched', 'started', 'completed'];
+  const stageTimes = steps.slice(1).map(() => [] as number[]);
+  for (const [id, at] of sentAt) {
+    const s = watch.tasks.get(id)?.arrived;
+    if (s?.has('started')) start.push(s.get('started')! - at);
+    if (s?.has('completed')) completed.push(s.get('completed')! - at);
+    const times = [at, ...steps.slice(1).map((t) => s?.get(t))];
+    for (let k = 1; k < times.length; k++) {
+      if (times[k] !== undefined && times[k - 1] !== undefined) stageTimes[k - 1]!.push(times[k]! - times[k - 1]!);
+    }
+  }
+  const stages = stageTimes.map((v, k) => [`${steps[k]}->${steps[k + 1]}`, dist(v)] as [string, Dist]);
+  return { sent: total, start: dist(start), completed: dist(completed), stages, errors: errors.summary() };
+}
+
+/** Long demo.sleep tasks, cancelled one by one once running: cancel request → `cancelled` event (proxy for the handler's signal). */
+async function cancelLatency(nc: NatsConnection, tenant: string, n: number) {
+  say(`errand: cancel latency, ${n} running demo.sleep tasks`);
+  const watch = new EventWatch(nc, tenant);
+  const errors = new ErrorTally();
+  const ids: string[] = [];
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const r = await api(nc, tenant, 'submit', submitBody('demo.sleep', i, { durationMs: 60_000, steps: 60 }, { timeoutMs: 120_000 }));
+      if (r.ok) ids.push(String(r.body.id));
+      else errors.add(r.error);
+    }),
+  );
+  await waitFor(() => watch.countTasks(ids, 'started') >= ids.length, { timeoutMs: 30_000, what: 'the long tasks to start' });
+  await sleep(300); // past the first progress/checkpoint, into the handler's steady sleep
+  const toReply: number[] = [];
+  const cancelAt = new Map<string, number>();
+  for (const id of ids) {
+    const at = performance.now();
+    cancelAt.set(id, at);
+    void api(nc, tenant, 'cancel', { id, reason: 'bench' }).then((r) => {
+      if (r.ok) toReply.push(performance.now() - at);
+      else errors.add(r.error);
+    });
+    await sleep(20);
+  }
+  await waitFor(() => watch.countTasks(ids, 'cancelled') >= ids.length, { timeoutMs: 30_000, what: 'the cancelled events' }).catch(
+    (err: unknown) => say(`errand: ${(err as Error).message}`),
+  );
+  watch.stop();
+  const lat: number[] = [];
+  for (const [id, at] of cancelAt) {
+    const c = watch.tasks.get(id)?.arrived.get('cancelled');
+    if (c !== undefined) lat.push(c - at);
+  }
+  return { toCancelled: dist(lat), toReply: dist(toReply), errors: errors.summary() };
+}
+
+/** demo.sleep tasks of 5 s with timeoutMs 500: lateness of `timed-out.at` vs `started.at + 500` (server clocks, same machine). */
+async function timeoutAccuracy(nc: NatsConnection, tenant: string, n: number) {
+  say(`errand: timeout accuracy, ${n} demo.sleep tasks with timeoutMs 500`);
+  const watch = new EventWatch(nc, tenant, true);
+  const errors = new ErrorTally();
+  const ids: string[] = [];
+  await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const r = await api(nc, tenant, 'submit', submitBody('demo.sleep', i, { durationMs: 5_000, steps: 10 }, { timeoutMs: 500 }));
+      if (r.ok) ids.push(String(r.body.id));
+      else errors.add(r.error);
+    }),
+  );
+  await waitFor(() => watch.countTasks(ids, 'timed-out') >= ids.length, { timeoutMs: 30_000, what: 'the timed-out events' }).catch((err: unknown) =>
+    say(`errand: ${(err as Error).message}`),
+  );
+  await sleep(200);
+  watch.stop();
+  const late: number[] = [];
+  const terminal = new Map<string, number>();
+  for (const id of ids) {
+    const evs = watch.tasks.get(id)?.events ?? [];
+    const started = evs.find((e) => e.type === 'started');
+    const timedOut = evs.find((e) => e.type === 'timed-out');
+    for (const e of evs) {
+      if (['completed', 'failed', 'cancelled', 'timed-out'].includes(String(e.type))) {
+        terminal.set(String(e.type), (terminal.get(String(e.type)) ?? 0) + 1);
+      }
+    }
+    if (started && timedOut) late.push(Date.parse(String(timedOut.at)) - (Date.parse(String(started.at)) + 500));
+  }
+  return { lateness: dist(late), byType: [...terminal].map(([t, c]) => `${c} ${t}`).join(', '), errors: errors.summary() };
+}

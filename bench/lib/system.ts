@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, startNatsServer, waitFor, type NatsServer } from '@errand/testing';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+
+export type ServiceName = 'intake' | 'scheduler' | 'worker' | 'notifier';
+
+/** One Errand service as a child process, like test/harness.ts, optionally with --cpu-prof. */
+export class Service {
+  readonly child: ChildProcess;
+  output = '';
+  constructor(
+    readonly name: ServiceName,
+    env: NodeJS.ProcessEnv,
+    cpuProfDir?: string,
+  ) {
+    // one folder per service: the main thread and tsx's loader thread each write a profile
+    const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, name)] : [];
+    this.child = spawn(process.execPath, [...prof, '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (d: Buffer) => {
+      this.output = (this.output + d.toString()).slice(-200_000);
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** VmHWM / VmRSS of the process in MiB (Linux). */
+  memory(): { peakMiB: number; rssMiB: number } {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { peakMiB: kb('VmHWM') / 1024, rssMiB: kb('VmRSS') / 1024 };
+  }
+
+  /** CPU seconds (user + system) the process used so far. */
+  cpuSeconds(): number {
+    return cpuSecondsOf(this.pid);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const gone = new Promise((r) => this.child.once('exit', r));
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await gone;
+    clearTimeout(t);
+  }
+}
+
+/** CPU seconds (user + system) of a process, from /proc (Linux); NaN when unknown. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** The pid of the nats-server we started on `port` (startNatsServer does not expose it). */
+export function natsServerPid(port: number): number {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0');
+      if (cmd[0]?.endsWith('nats-server') && cmd.includes(String(port))) return Number(d);
+    } catch {
+      // gone
+    }
+  }
+  return 0;
+}
+
+/** A fresh nats-server plus some Errand services, all stopped by `stop()`. */
+export class BenchSystem {
+  readonly services: Service[] = [];
+  private constructor(
+    readonly nats: NatsServer,
+    readonly port: number,
+    readonly dataDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly cpuProfDir?: string,
+  ) {}
+
+  static async start(opts: { services: ServiceName[]; env?: Record<string, string>; cpuProfDir?: string }): Promise<BenchSystem> {
+    const nats = await startNatsServer();
+    const port = await freePort();
+    const dataDir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NATS_URL: nats.url,
+      PORT: String(port),
+      ERRAND_DATA_DIR: dataDir,
+      OTEL_SDK_DISABLED: 'true',
+      LOG_LEVEL: 'warn',
+      ...opts.env,
+    };
+    const sys = new BenchSystem(nats, port, dataDir, env, opts.cpuProfDir);
+    try {
+      for (const name of opts.services) sys.add(name);
+      if (opts.services.includes('intake')) await sys.intakeReady();
+    } catch (err) {
+      const logs = sys.services.map((s) => `--- ${s.name}\n${s.output.slice(-3000)}`).join('\n');
+      await sys.stop();
+      throw new Error(`${(err as Error).message}\n${logs}`);
+    }
+    return sys;
+  }
+
+  add(name: ServiceName, env: Record<string, string> = {}): Service {
+    const s = new Service(name, { ...this.env, ...env }, this.cpuProfDir);
+    this.services.push(s);
+    return s;
+  }
+
+  get(name: ServiceName): Service {
+    const s = this.services.find((x) => x.name === name);
+    if (!s) throw new Error(`no ${name} running`);
+    return s;
+  }
+
+  async intakeReady(timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      async () => {
+        for (const s of this.services) if (!s.alive) throw new Error(`${s.name} exited: ${s.output.slice(-2000)}`);
+        const res = await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined);
+        return res?.status === 200;
+      },
+      { timeoutMs, intervalMs: 100, what: 'the intake to be ready' },
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.services.map((s) => s.stop()));
+    await this.nats.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
