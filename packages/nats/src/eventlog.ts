@@ -70,13 +70,16 @@ export class EventLog {
   }
 
   /** Decode a message from the log; an invalid one is logged and skipped. */
-  decode(m: { seq: number; subject: string; data: Uint8Array; headers?: MsgHdrs }): StoredEvent | undefined {
+  decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }): StoredEvent | undefined {
     const d = decodeEvent(m.data);
     if (!d.ok) {
       this.onBadEvent({ seq: m.seq, subject: m.subject, error: d.error });
       return undefined;
     }
-    return { seq: m.seq, event: d.value, ...(m.headers ? { headers: m.headers } : {}) };
+    // headers are parsed only when asked for: a replay reads millions of events and needs few of them
+    const out: StoredEvent = { seq: m.seq, event: d.value };
+    Object.defineProperty(out, 'headers', { get: () => m.headers, enumerable: true, configurable: true });
+    return out;
   }
 
   /** Sequence of the last event on a task's subject (0 when it has none). */
@@ -195,8 +198,15 @@ export class EventLog {
   }
 }
 
-export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; headers?: MsgHdrs } {
-  return { seq: m.seq, subject: m.subject, data: m.data, ...(m.headers ? { headers: m.headers } : {}) };
+export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {
+  return {
+    seq: m.seq,
+    subject: m.subject,
+    data: m.data,
+    get headers() {
+      return m.headers;
+    },
+  };
 }
 
 function notFound(err: unknown): null {

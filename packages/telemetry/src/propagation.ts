@@ -1,4 +1,4 @@
-import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Span } from '@opentelemetry/api';
+import { context, propagation, trace, SpanKind, SpanStatusCode, type Context, type Link, type Span } from '@opentelemetry/api';
 
 /** Anything with get/set of string headers: NATS MsgHdrs fit, and so does a plain carrier. */
 export interface HeaderLike {
@@ -26,7 +26,7 @@ export function injectTrace(headers: HeaderLike, ctx: Context = context.active()
   propagation.inject(ctx, headers, setter);
 }
 
-/** Read W3C trace context from NATS headers (or the root context when there is none). */
+/** Read W3C trace context from NATS headers (or the active context when there is none). */
 export function extractTrace(headers: HeaderLike | undefined): Context {
   if (!headers) return context.active();
   return propagation.extract(context.active(), headers, getter);
@@ -53,18 +53,29 @@ export function tracer(name = 'errand') {
   return trace.getTracer(name);
 }
 
+export type SpanAttributes = Record<string, string | number | boolean>;
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  /** other traces this span relates to (e.g. the request that caused work in a task's trace) */
+  links?: Link[];
+}
+
 /**
  * Run `fn` in a span that is a child of `parent`; the span ends when `fn`
- * settles and records an exception if it throws.
+ * settles and records an exception if it throws. `fn` gets the span and its
+ * context: pass that context on (to `EventLog.append({trace})`, a work
+ * message) so what `fn` writes continues the trace.
  */
 export async function inSpan<T>(
   name: string,
   parent: Context,
-  attributes: Record<string, string | number | boolean>,
+  attributes: SpanAttributes,
   fn: (span: Span, ctx: Context) => Promise<T>,
-  kind: SpanKind = SpanKind.INTERNAL,
+  options: SpanKind | SpanOptions = SpanKind.INTERNAL,
 ): Promise<T> {
-  const span = tracer().startSpan(name, { kind, attributes }, parent);
+  const opts = typeof options === 'object' ? options : { kind: options };
+  const span = tracer().startSpan(name, { kind: opts.kind ?? SpanKind.INTERNAL, attributes, ...(opts.links ? { links: opts.links } : {}) }, parent);
   const ctx = trace.setSpan(parent, span);
   try {
     return await context.with(ctx, () => fn(span, ctx));
@@ -77,4 +88,27 @@ export async function inSpan<T>(
   }
 }
 
-export { SpanKind, context, trace, type Context, type Span };
+/** A link to the span of `ctx`, or none when it has no valid span context. */
+export function linksTo(ctx: Context): Link[] {
+  const sc = trace.getSpanContext(ctx);
+  return sc && trace.isSpanContextValid(sc) ? [{ context: sc }] : [];
+}
+
+/**
+ * Add attributes to the span of `ctx` (default: the active span) and, with
+ * `error`, mark it failed: for outcomes known only after the span began.
+ */
+export function annotate(attributes: SpanAttributes, opts: { ctx?: Context; error?: string } = {}): void {
+  const span = trace.getSpan(opts.ctx ?? context.active());
+  if (!span) return;
+  span.setAttributes(attributes);
+  if (opts.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: opts.error });
+}
+
+/** The trace id in a `traceparent` header value (undefined when it is not a valid one). */
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  const m = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent?.trim() ?? '');
+  return m && m[1] !== '0'.repeat(32) ? m[1] : undefined;
+}
+
+export { SpanKind, context, trace, type Context, type Link, type Span };

@@ -1,34 +1,69 @@
+import { context, diag, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator, getBooleanFromEnv, getStringListFromEnv, getStringFromEnv } from '@opentelemetry/core';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { propagation } from '@opentelemetry/api';
 
 export interface Telemetry {
+  /** flush and stop; never rejects */
   shutdown(): Promise<void>;
   /** true when spans are exported somewhere */
   exporting: boolean;
 }
 
 /**
- * Start the OpenTelemetry Node SDK for a service. The standard OTEL_*
- * variables configure it; with no exporter configured, spans are still made
- * (so trace context flows between services) but sent nowhere.
+ * Whether the environment asks for spans to be exported: an exporter named in
+ * OTEL_TRACES_EXPORTER (other than `none`), or an OTLP endpoint set (the SDK's
+ * default exporter is OTLP). Without either, the SDK would still send to
+ * localhost:4318 and log every failure: we keep it quiet instead.
  */
-export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
-  const exporting =
-    Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) ||
-    Boolean(env.OTEL_TRACES_EXPORTER && env.OTEL_TRACES_EXPORTER !== 'none');
-  if (env.OTEL_SDK_DISABLED === 'true') {
+export function tracesExporterConfigured(): boolean {
+  const exporters = (getStringListFromEnv('OTEL_TRACES_EXPORTER') ?? []).filter((x) => x !== '' && x !== 'null');
+  if (exporters.length > 0) return !(exporters.length === 1 && exporters[0] === 'none');
+  return Boolean(getStringFromEnv('OTEL_EXPORTER_OTLP_ENDPOINT') || getStringFromEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'));
+}
+
+/**
+ * Start the OpenTelemetry Node SDK for a service. The standard OTEL_*
+ * variables configure it (the SDK reads them from `process.env`):
+ *
+ * - an exporter (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER=otlp|console|zipkin;
+ *   OTEL_EXPORTER_OTLP_PROTOCOL http/protobuf (default), http/json or grpc) sends
+ *   spans in batches (OTEL_BSP_*);
+ * - with none, spans are still made, with real sampled ids, so trace context
+ *   flows between the services through NATS headers, but they are sent nowhere;
+ * - OTEL_SERVICE_NAME (or `service.name` in OTEL_RESOURCE_ATTRIBUTES) overrides
+ *   `serviceName`; OTEL_TRACES_SAMPLER / _ARG pick the sampler;
+ * - OTEL_SDK_DISABLED=true makes no spans at all; an incoming `traceparent`
+ *   is still passed on unchanged.
+ *
+ * Propagation is always W3C trace context (`traceparent`, `tracestate`): that
+ * is the events' contract, so OTEL_PROPAGATORS does not change it.
+ */
+export function startTelemetry(serviceName: string): Telemetry {
+  if (getBooleanFromEnv('OTEL_SDK_DISABLED')) {
+    // no tracer provider: spans are non-recording, but they carry their parent's context
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
     return { exporting: false, shutdown: async () => undefined };
   }
+  const exporting = tracesExporterConfigured();
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME ?? serviceName }),
+    // detected resources (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) are merged over this
+    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
     textMapPropagator: new W3CTraceContextPropagator(),
-    ...(exporting ? {} : { spanProcessors: [] }),
+    // a tracer provider needs a processor to be registered at all; this one drops every span
+    ...(exporting ? {} : { spanProcessors: [new NoopSpanProcessor()] }),
+    // the services log to stdout, not through the OpenTelemetry logs API: no log exporter
+    logRecordProcessors: [],
     instrumentations: [],
   });
   sdk.start();
-  return { exporting, shutdown: () => sdk.shutdown() };
+  return {
+    exporting,
+    // flushes the last spans; a collector that is down must not fail a service's stop (OTEL_LOG_LEVEL shows why)
+    shutdown: () => sdk.shutdown().catch((err: unknown) => diag.warn(`telemetry shutdown: ${(err as Error).message}`)),
+  };
 }

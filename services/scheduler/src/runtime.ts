@@ -3,6 +3,7 @@ import {
   decodeJson,
   encodeJson,
   heartbeatSchema,
+  isTerminalState,
   subjects,
   type TaskTypeInfo,
   type WorkMessage,
@@ -31,6 +32,7 @@ export class SchedulerRuntime {
   private snapshotting = false;
   private readonly hydrating = new Set<string>();
   private readonly inflight = new Map<string, InFlight>();
+  /** the `traceparent` of each live task's `submitted` event ('' when it has none): the task's trace */
   private readonly traces = new Map<string, string>();
   private readonly unsentWork = new Map<string, { work: WorkMessage; pool: string }>();
   private caughtUp = false;
@@ -111,10 +113,7 @@ export class SchedulerRuntime {
       if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);
       return;
     }
-    if (se.event.type === 'submitted' && se.headers) {
-      const tp = se.headers.get('traceparent');
-      if (tp) this.traces.set(key, tp);
-    }
+    if (se.event.type === 'submitted') this.traces.set(key, se.headers?.get('traceparent') ?? '');
     const f = this.inflight.get(key);
     if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
     if (r.state === 'completed' || r.state === 'failed' || r.state === 'cancelled' || r.state === 'timed-out' || r.state === 'rejected') {
@@ -229,14 +228,36 @@ export class SchedulerRuntime {
     };
   }
 
-  private traceOf(key: string): Context {
-    return contextFromTraceparent(this.traces.get(key));
+  /**
+   * The task's trace, from its `submitted` event: as followed, or read back
+   * for a task this scheduler has not seen submitted (restored from a
+   * snapshot, or reloaded for a retry).
+   */
+  private async traceOf(key: string, tenant: string, taskId: string): Promise<Context> {
+    let tp = this.traces.get(key);
+    if (tp === undefined) {
+      const first = await this.log.first(tenant, taskId).catch(() => undefined);
+      tp = first?.headers?.get('traceparent') ?? '';
+      const r = this.state.tasks.get(key);
+      if (r && !isTerminalState(r.state)) this.traces.set(key, tp);
+    }
+    return contextFromTraceparent(tp || undefined);
   }
 
   private async execute(cmd: Command): Promise<void> {
-    const parent = this.traceOf(cmd.key);
+    const e = cmd.event;
+    const name = cmd.kind === 'dispatch' ? 'errand.dispatch' : `errand.schedule ${e.type}`;
+    const taskType = this.state.tasks.get(cmd.key)?.type;
+    const attrs = {
+      'errand.task_id': e.taskId,
+      'errand.tenant': e.tenant,
+      'errand.event': e.type,
+      ...(taskType ? { 'errand.task_type': taskType } : {}),
+      ...('attempt' in e && typeof e.attempt === 'number' ? { 'errand.attempt': e.attempt } : {}),
+    };
     try {
-      await inSpan(`scheduler ${cmd.event.type}`, parent, { 'errand.task_id': cmd.event.taskId, 'errand.tenant': cmd.event.tenant }, async (_span, ctx) => {
+      const parent = await this.traceOf(cmd.key, e.tenant, e.taskId);
+      await inSpan(name, parent, attrs, async (_span, ctx) => {
         const ack = await this.log.append(cmd.event, { expectLastSeq: cmd.expectLastSeq, trace: ctx });
         const f = this.inflight.get(cmd.key);
         if (f && f.cmd === cmd) {
@@ -245,8 +266,8 @@ export class SchedulerRuntime {
         }
         if (cmd.kind === 'dispatch') {
           const work = this.workMessage(cmd.key, cmd.record, cmd.event.attempt, ack.seq, cmd.maxAttempts);
-          const tp = traceparentOf(ctx).traceparent;
-          await this.sendWork(cmd.key, cmd.event.pool, tp ? { ...work, traceparent: tp } : work);
+          // the worker's attempt continues the trace as a child of this dispatch
+          await this.sendWork(cmd.key, cmd.event.pool, { ...work, ...traceparentOf(ctx) });
         }
       });
     } catch (err) {

@@ -10,6 +10,7 @@ import {
   type Submitted,
   type TaskRecord,
 } from '@errand/contracts';
+import { annotate } from '@errand/telemetry';
 import { canonicalJson, resolveSettings } from '../domain/submit-plan.ts';
 import type { IntakeContext } from '../context.ts';
 import { checkTargets, storeTargets } from './targets.ts';
@@ -47,6 +48,8 @@ export async function submit(ctx: IntakeContext, tenant: string, raw: unknown): 
     if (claim.kind === 'existing') return answerOf(claim.record);
     taskId = claim.taskId;
   }
+  // the request's span (its `submitted` event carries the span's context: the task's trace)
+  annotate({ 'errand.task_id': taskId, 'errand.task_type': type.name, 'errand.user': settings.user });
   const deliver = await storeTargets(ctx, tenant, taskId, body.deliver ?? []);
   const event = makeEvent('submitted', { taskId, tenant }, new Date(), {
     user: settings.user,

@@ -11,6 +11,7 @@ import {
 import { isWrongLastSequence } from '@errand/nats';
 import type { IntakeContext } from '../context.ts';
 import { loadBlob } from './blobs.ts';
+import { appendInTaskTrace } from './trace.ts';
 
 const PARTIAL_STATES = new Set(['cancelled', 'timed-out', 'failed']);
 
@@ -57,7 +58,7 @@ export async function cancel(
     ...(body.reason !== undefined ? { reason: body.reason } : {}),
     ...(body.discardPartial !== undefined ? { discardPartial: body.discardPartial } : {}),
   });
-  const ack = await ctx.events.append(e, { idExtra: nuid.next() });
+  const ack = await appendInTaskTrace(ctx, e, { idExtra: nuid.next() });
   // a task that is not running ends at once: report that when it comes quickly
   const projection = ctx.readModel.projection;
   await ctx.readModel.waitUntil(() => {
@@ -79,7 +80,7 @@ export async function retry(ctx: IntakeContext, tenant: string, id: string): Pro
     }
     const e = makeEvent('retry-requested', { taskId: id, tenant }, new Date(), { by: 'api' });
     try {
-      await ctx.events.append(e, { expectLastSeq: r.lastSeq, idExtra: nuid.next() });
+      await appendInTaskTrace(ctx, e, { expectLastSeq: r.lastSeq, idExtra: nuid.next() });
       return { id, state: 'retrying' };
     } catch (err) {
       // another event came in between: look again

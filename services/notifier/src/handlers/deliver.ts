@@ -1,5 +1,5 @@
 import { makeEvent, type ErrandEvent } from '@errand/contracts';
-import type { Context } from '@errand/telemetry';
+import { annotate, inSpan, SpanKind, type Context } from '@errand/telemetry';
 import { noteRecord, type PlannedDelivery, type Seen, type TaskMemo } from '../domain/memo.ts';
 import type { Message } from '../domain/message.ts';
 import { nextDelay } from '../domain/retry.ts';
@@ -68,6 +68,30 @@ export async function deliverOne(
   trace: Context,
   laterWaiting: () => boolean = () => false,
 ): Promise<void> {
+  // a span in the delivered event's trace: the task's trace, next to the attempt that wrote the event
+  const { event } = seen;
+  const attrs = {
+    'errand.task_id': event.taskId,
+    'errand.tenant': event.tenant,
+    'errand.event': event.type,
+    'errand.delivery_id': plan.deliveryId,
+    'errand.target_index': plan.index,
+    'errand.target_kind': plan.target.kind,
+    ...('attempt' in event && typeof event.attempt === 'number' ? { 'errand.attempt': event.attempt } : {}),
+  };
+  const kind = plan.target.kind === 'nats' ? SpanKind.PRODUCER : SpanKind.CLIENT;
+  await inSpan(`errand.deliver ${plan.target.kind}`, trace, attrs, (_span, ctx) => deliverTries(deps, memo, seen, plan, message, ctx, laterWaiting), kind);
+}
+
+async function deliverTries(
+  deps: HandlerDeps,
+  memo: TaskMemo,
+  seen: Seen,
+  plan: PlannedDelivery,
+  message: Message,
+  trace: Context,
+  laterWaiting: () => boolean = () => false,
+): Promise<void> {
   const supersedable = seen.event.type === 'progress';
   const out = { deliveryId: plan.deliveryId, event: seen.event, view: message.view, text: message.text, ...(message.memory ? { memory: message.memory } : {}) };
   for (let tries = 1; ; tries++) {
@@ -105,6 +129,7 @@ async function record(
     tries,
     ...(error !== undefined ? { error: error.slice(0, 500) } : {}),
   });
+  annotate({ 'errand.tries': tries }, { ctx: trace, ...(type === 'delivery-failed' ? { error: error ?? 'delivery failed' } : {}) });
   await deps.log.append(e, { msgID: `${plan.deliveryId}:${type}`, trace });
   noteRecord(memo, e);
 }
