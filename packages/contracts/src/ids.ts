@@ -13,8 +13,18 @@ export function newTaskId(now = Date.now()): string {
     time = ALPHABET[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const rnd = randomBytes(16);
   let tail = '';
-  for (let i = 0; i < 16; i++) tail += ALPHABET[rnd[i]! % 32];
+  for (let i = 0; i < 16; i++) tail += ALPHABET[nextRandomByte() % 32];
   return time + tail;
+}
+
+// random bytes drawn 4 KiB at a time: one call per 256 ids instead of one per id
+let pool = Buffer.alloc(0);
+let at = 0;
+function nextRandomByte(): number {
+  if (at >= pool.length) {
+    pool = randomBytes(4096);
+    at = 0;
+  }
+  return pool[at++]!;
 }

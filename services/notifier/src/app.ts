@@ -86,14 +86,31 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
   const queues = new KeyedQueues<Item>((_key, item, waiting) => onEvent(deps, item, waiting));
   deps.memos = new LruCache<TaskMemo>(settings.cacheSize, (k) => queues.busy(k));
 
+  // Tasks with no targets (most tasks of a busy system): their events are
+  // acked as they come, without a fold or a queue. Bounded; a task that falls
+  // out takes the ordinary path, which finds out the same from the log.
+  const noTargets = new Set<string>();
+  const NO_TARGETS_MAX = 100_000;
+
   function accept(m: JsMsg): void {
     const seen = log.decode(jsMsgParts(m));
     if (!seen || !parseEventSubject(m.subject)) {
       m.term(); // unreadable: logged by the log's decoder, never redelivered
       return;
     }
+    const key = taskKey(seen.event.tenant, seen.event.taskId);
+    if (seen.event.type === 'submitted' && seen.event.deliver.length === 0 && !queues.busy(key)) {
+      noTargets.add(key);
+      if (noTargets.size > NO_TARGETS_MAX) noTargets.delete(noTargets.values().next().value!);
+      m.ack();
+      return;
+    }
+    if (noTargets.has(key)) {
+      m.ack();
+      return;
+    }
     held.add(m);
-    queues.push(taskKey(seen.event.tenant, seen.event.taskId), { msg: m, seen });
+    queues.push(key, { msg: m, seen });
   }
 
   async function activate(): Promise<void> {

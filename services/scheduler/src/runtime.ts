@@ -38,6 +38,8 @@ export class SchedulerRuntime {
   private caughtUp = false;
   private leader = false;
   private decideQueued = false;
+  /** deadlines and leases are checked on the timer (O(running)), not on every event */
+  private superviseDue = false;
   private ticker: NodeJS.Timeout | undefined;
   private stopFollow: (() => Promise<void>) | undefined;
   private hbSub: { unsubscribe(): void } | undefined;
@@ -95,7 +97,7 @@ export class SchedulerRuntime {
     });
     this.stopFollow = f.stop;
     this.ticker = setInterval(() => {
-      this.kick();
+      this.kick(true);
       this.maybeSnapshot();
       if (this.leader && this.caughtUp) {
         this.janitor?.maybeSweep(this.now(), (tenant, id) => isLiveRecord(this.state.tasks.get(taskKey(tenant, id))));
@@ -183,16 +185,19 @@ export class SchedulerRuntime {
   }
 
   /** Run `decide` soon (once per turn of the event loop, however many events came in). */
-  kick(): void {
+  kick(supervise = false): void {
+    if (supervise) this.superviseDue = true;
     if (this.decideQueued) return;
     this.decideQueued = true;
     setImmediate(() => {
       this.decideQueued = false;
-      if (this.leader && this.caughtUp) this.step();
+      const full = this.superviseDue;
+      this.superviseDue = false;
+      if (this.leader && this.caughtUp) this.step(full);
     });
   }
 
-  private step(): void {
+  private step(supervise: boolean): void {
     for (const [key, w] of this.unsentWork) {
       this.unsentWork.delete(key);
       void this.sendWork(key, w.pool, w.work);
@@ -204,6 +209,7 @@ export class SchedulerRuntime {
       now: this.now(),
       inflight: this.inflight,
       random: Math.random,
+      supervise,
     });
     for (const cmd of cmds) {
       this.inflight.set(cmd.key, { cmd });

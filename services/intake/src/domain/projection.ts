@@ -1,4 +1,4 @@
-import { evolveTask, isTerminalState, type ErrandEvent, type TaskRecord, type TaskState } from '@errand/contracts';
+import { applyTaskEvent, evolveTask, isTerminalState, type ErrandEvent, type TaskRecord, type TaskState } from '@errand/contracts';
 import { Window } from './stats.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -80,9 +80,17 @@ export class Projection {
   apply(e: ErrandEvent, seq: number): TaskRecord | undefined {
     this.skip(seq);
     const k = key(e.tenant, e.taskId);
-    const before = this.tasks.get(k);
-    const after = evolveTask(before, e, seq);
-    if (!after || after === before) return after;
+    const existing = this.tasks.get(k);
+    if (existing) {
+      // folded in place: a copy per event is most of the read model's garbage
+      const before = { state: existing.state, firstStartedAt: existing.firstStartedAt } as TaskRecord;
+      if (!applyTaskEvent(existing, e, seq)) return existing;
+      this.observe(before, existing);
+      return existing;
+    }
+    const before = undefined;
+    const after = evolveTask(undefined, e, seq);
+    if (!after) return after;
     this.tasks.set(k, after);
     if (!before) {
       let list = this.order.get(e.tenant);

@@ -16,6 +16,8 @@ export class ReadModel {
   private caughtUp = false;
   private follower: { stop: () => Promise<void>; lastSeq: () => number } | undefined;
   private readonly waiters = new Set<Waiter>();
+  /** waits on one task, checked only when an event of that task is applied */
+  private readonly taskWaiters = new Map<string, Set<Waiter>>();
   private tick: NodeJS.Timeout | undefined;
 
   constructor(private readonly events: EventLog) {}
@@ -33,6 +35,7 @@ export class ReadModel {
     this.follower = await this.events.follow({
       onEvent: ({ event, seq }) => {
         this.projection.apply(event, seq);
+        this.wakeTask(`${event.tenant}/${event.taskId}`);
         this.wake();
       },
       onCaughtUp: () => {
@@ -49,6 +52,8 @@ export class ReadModel {
     if (this.tick) clearInterval(this.tick);
     for (const w of this.waiters) w.resolve(false);
     this.waiters.clear();
+    for (const set of this.taskWaiters.values()) for (const w of set) w.resolve(false);
+    this.taskWaiters.clear();
     await this.follower?.stop();
   }
 
@@ -82,6 +87,38 @@ export class ReadModel {
     if (r) return r;
     if (!ok) throw new ErrandError('unavailable', 'the read model is behind the event log; try again');
     throw new ErrandError('not_found', `no task ${id}`);
+  }
+
+  /**
+   * Resolve with the task's record once `check` holds for it (checked each
+   * time an event of the task is folded), or with the record as it is at the
+   * deadline. Register it before writing what it waits for.
+   */
+  waitForTask(tenant: string, id: string, check: (r: TaskRecord | undefined) => boolean, timeoutMs: number): Promise<TaskRecord | undefined> {
+    const key = `${tenant}/${id}`;
+    const current = () => this.projection.get(tenant, id);
+    if (check(current())) return Promise.resolve(current());
+    return new Promise((resolve) => {
+      let set = this.taskWaiters.get(key);
+      if (!set) this.taskWaiters.set(key, (set = new Set()));
+      const w: Waiter = {
+        check: () => check(current()),
+        resolve: () => {
+          clearTimeout(timer);
+          set.delete(w);
+          if (set.size === 0) this.taskWaiters.delete(key);
+          resolve(current());
+        },
+      };
+      const timer = setTimeout(() => w.resolve(false), timeoutMs);
+      set.add(w);
+    });
+  }
+
+  private wakeTask(key: string): void {
+    const set = this.taskWaiters.get(key);
+    if (!set) return;
+    for (const w of [...set]) if (w.check()) w.resolve(true);
   }
 
   private wake(): void {

@@ -1,11 +1,9 @@
 import {
   ErrandError,
-  decodeEvent,
   evolveTask,
   invalid,
   makeEvent,
   newTaskId,
-  subjects,
   submitBodySchema,
   type Submitted,
   type TaskRecord,
@@ -67,38 +65,14 @@ export async function submit(ctx: IntakeContext, tenant: string, raw: unknown): 
 
 /**
  * Append `submitted` and wait (up to ERRAND_DECISION_WAIT_MS) for the
- * scheduler's decision on the task's subject. The subscription is made
- * before the append, so the decision cannot slip past, and always removed.
+ * scheduler's decision, as the read model folds it. The wait is registered
+ * before the append, so the decision cannot slip past; no subscription per
+ * request (subscription churn costs the server on every publish).
  */
 async function appendAndAwaitDecision(ctx: IntakeContext, event: Submitted): Promise<TaskRecord> {
-  let record: TaskRecord | undefined;
-  let counter = 0;
-  let decide: (r: TaskRecord) => void = () => undefined;
-  const decided = new Promise<TaskRecord>((resolve) => (decide = resolve));
-  const sub = ctx.nc.subscribe(subjects.event(event.tenant, event.taskId), {
-    callback: (err, msg) => {
-      if (err) return;
-      const d = decodeEvent(msg.data);
-      if (!d.ok) return;
-      record = evolveTask(record, d.value, ++counter);
-      if (record && record.state !== 'submitted') decide(record);
-    },
-  });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const ack = await ctx.events.append(event);
-    if (ack.duplicate) {
-      // another request wrote this task first (same idempotency key): its decision may be in already
-      const current = await ctx.readModel.readYourWrites(event.tenant, event.taskId);
-      if (current.state !== 'submitted') return current;
-    }
-    const timeout = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), ctx.config.ERRAND_DECISION_WAIT_MS);
-    });
-    const outcome = await Promise.race([decided, timeout]);
-    return outcome ?? { ...(record ?? evolveTask(undefined, event, ack.seq)!), state: 'submitted' };
-  } finally {
-    if (timer) clearTimeout(timer);
-    sub.unsubscribe();
-  }
+  const decided = ctx.readModel.waitForTask(event.tenant, event.taskId, (r) => !!r && r.state !== 'submitted', ctx.config.ERRAND_DECISION_WAIT_MS);
+  const ack = await ctx.events.append(event);
+  const outcome = await decided;
+  if (outcome && outcome.state !== 'submitted') return outcome;
+  return outcome ?? { ...evolveTask(undefined, event, ack.seq)!, state: 'submitted' };
 }

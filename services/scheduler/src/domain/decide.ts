@@ -29,6 +29,11 @@ export interface DecideInput {
   inflight: ReadonlyMap<string, { cmd: Command }>;
   /** a number in [0, 1) for backoff jitter */
   random: () => number;
+  /**
+   * Also check every running task's deadline and lease (O(running)): the
+   * runtime asks for it on its timer, not on every event.
+   */
+  supervise?: boolean;
 }
 
 /** Backoff before attempt `next` (2 for the first retry): base * 2^(next-2), capped, ±20 % jitter. */
@@ -209,7 +214,7 @@ export function decide(inp: DecideInput): Command[] {
   const out: Command[] = [];
   admit(inp, out);
   cancels(inp, out);
-  supervise(inp, out);
+  if (inp.supervise !== false) supervise(inp, out);
   retries(inp, out);
   const busy = new Set(inp.inflight.keys());
   for (const c of out) busy.add(c.key);

@@ -18,11 +18,19 @@ export interface Control {
  * "Control of a running task"). A core message may be a write the stream
  * refused, so an event that would stop the attempt is acted on only once the
  * stored history confirms it.
+ *
+ * The subscription is made only once the attempt has run `delayMs`: most
+ * tasks of a busy system end sooner, and a subscription made and removed per
+ * task costs every publish on the server (its interest cache is rebuilt).
+ * Whatever came before the subscription is caught by reading the task's log
+ * right after subscribing.
  */
-export function watchTask(a: RunningAttempt, deps: WorkerDeps): Control {
+export function watchTask(a: RunningAttempt, deps: WorkerDeps, delayMs = 50): Control {
   let checking: Promise<void> | undefined;
   let again = false;
-  let early = false;
+  let sub: Subscription | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
 
   const act = (action: ControlAction) => {
     if (action.kind === 'cancel') {
@@ -63,25 +71,35 @@ export function watchTask(a: RunningAttempt, deps: WorkerDeps): Control {
     return checking;
   };
 
-  const sub: Subscription = deps.nc.subscribe(subjects.event(a.work.tenant, a.work.taskId), {
-    callback: (err, msg) => {
-      if (err || a.ended) return;
-      const d = decodeEvent(msg.data);
-      if (!d.ok || controlAction(a.work.attempt, d.value).kind === 'ignore') return;
-      if (a.lastVerifiedSeq === 0) early = true; // before our `started` was acknowledged
-      else void verify();
-    },
-  });
+  const subscribe = () => {
+    if (closed || a.ended) return;
+    sub = deps.nc.subscribe(subjects.event(a.work.tenant, a.work.taskId), {
+      callback: (err, msg) => {
+        if (err || a.ended) return;
+        const d = decodeEvent(msg.data);
+        if (!d.ok || controlAction(a.work.attempt, d.value).kind === 'ignore') return;
+        void verify();
+      },
+    });
+    // anything written between `started` and now
+    void deps.events
+      .lastSeq(a.work.tenant, a.work.taskId)
+      .then((last) => (last > a.lastVerifiedSeq ? verify() : undefined))
+      .catch((err: unknown) => a.log.warn('could not read the task history', { err }));
+  };
 
   return {
     verify,
     arm: (seq) => {
       a.lastVerifiedSeq = seq;
-      if (early) void verify();
+      if (delayMs <= 0) subscribe();
+      else timer = setTimeout(subscribe, delayMs);
     },
     close: () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
       try {
-        sub.unsubscribe();
+        sub?.unsubscribe();
       } catch {
         // the connection is already closed
       }

@@ -63,7 +63,7 @@ async function loadResume(w: WorkMessage, deps: WorkerDeps): Promise<{ ref?: str
 async function startAndRun(m: JsMsg, w: WorkMessage, trace: Context, deps: WorkerDeps, running: Map<string, Running>) {
   const resume = await loadResume(w, deps);
   const a = new RunningAttempt(deps, w, trace, resume.ref);
-  // subscribe before `started`: nothing written after it can be missed
+  // control starts watching from `started` on (arm), and catches up on anything it missed
   const control = watchTask(a, deps);
   let started;
   try {
@@ -80,7 +80,9 @@ async function startAndRun(m: JsMsg, w: WorkMessage, trace: Context, deps: Worke
     m.ack();
     return;
   }
-  m.ackAck().catch((err: unknown) => a.log.warn('work message ack unconfirmed', { err }));
+  // a plain ack: were it lost, the message would come back after ack_wait and
+  // its `started` check would fail (this attempt has started), so it is dropped
+  m.ack();
   a.startedAtMs = Date.now();
   control.arm(started.seq);
   running.set(a.taskKey, { attempt: a, control });
