@@ -5,3 +5,4 @@ export * from './eventlog.ts';
 export * from './errors.ts';
 export * from './logger.ts';
 export * from './blobs.ts';
+export * from './service.ts';
