@@ -57,6 +57,11 @@ export async function startNatsServer(opts: { bin?: string } = {}): Promise<Nats
     child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // a test process that dies without stopping its server does not leave it behind
+    const orphan = child;
+    const reap = () => orphan.kill('SIGKILL');
+    process.once('exit', reap);
+    orphan.once('exit', () => process.removeListener('exit', reap));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);
