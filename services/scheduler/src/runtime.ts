@@ -1,17 +1,19 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   decodeJson,
+  evolveTask,
   encodeJson,
   heartbeatSchema,
   isTerminalState,
   subjects,
+  type TaskRecord,
   type TaskTypeInfo,
   type WorkMessage,
 } from '@errand/contracts';
 import { EventLog, isWrongLastSequence, publishWithRetry, type Logger, type StoredEvent } from '@errand/nats';
 import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
-import { beat, evictTerminal, evolve, initialState, taskKey, type SchedState } from './domain/state.ts';
+import { beat, evictTerminal, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
 import { restoreSnapshot } from './domain/snapshot.ts';
 import type { SnapshotStore } from './handlers/snapshots.ts';
 import { isLiveRecord, type Janitor } from './handlers/janitor.ts';
@@ -132,11 +134,9 @@ export class SchedulerRuntime {
     this.hydrating.add(key);
     try {
       const history = await this.log.history(tenant, taskId);
-      const t = this.now();
-      // the fold skips what it has; `state.seq` only moves forward
-      const seq = this.state.seq;
-      for (const e of history) evolve(this.state, e.event, e.seq, t);
-      this.state.seq = Math.max(seq, this.state.seq);
+      let record: TaskRecord | undefined;
+      for (const e of history) record = evolveTask(record, e.event, e.seq);
+      if (record) restoreTask(this.state, record, this.now());
       this.kick();
     } catch (err) {
       this.logger.warn('could not reload a task for its retry', { taskId, error: (err as Error).message });

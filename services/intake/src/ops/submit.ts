@@ -9,6 +9,7 @@ import {
   type TaskRecord,
 } from '@errand/contracts';
 import { annotate } from '@errand/telemetry';
+import { isWrongLastSequence } from '@errand/nats';
 import { canonicalJson, resolveSettings } from '../domain/submit-plan.ts';
 import type { IntakeContext } from '../context.ts';
 import { checkTargets, storeTargets } from './targets.ts';
@@ -71,7 +72,13 @@ export async function submit(ctx: IntakeContext, tenant: string, raw: unknown): 
  */
 async function appendAndAwaitDecision(ctx: IntakeContext, event: Submitted): Promise<TaskRecord> {
   const decided = ctx.readModel.waitForTask(event.tenant, event.taskId, (r) => !!r && r.state !== 'submitted', ctx.config.ERRAND_DECISION_WAIT_MS);
-  const ack = await ctx.events.append(event);
+  // expected last sequence 0: a task is submitted once, even beyond the
+  // 2-minute de-duplication window (the scheduler forgets ended tasks)
+  const ack = await ctx.events.append(event, { expectLastSeq: 0 }).catch(async (err: unknown) => {
+    if (!isWrongLastSequence(err)) throw err;
+    return undefined; // written before by a request with the same idempotency key
+  });
+  if (!ack) return await ctx.readModel.readYourWrites(event.tenant, event.taskId);
   const outcome = await decided;
   if (outcome && outcome.state !== 'submitted') return outcome;
   return outcome ?? { ...evolveTask(undefined, event, ack.seq)!, state: 'submitted' };

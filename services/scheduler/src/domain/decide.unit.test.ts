@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type ErrandEvent, type TaskTypeInfo } from '@errand/contracts';
 import { decide, retryDelay, type Command, type Limits } from './decide.ts';
-import { evolve, initialState, beat, type SchedState } from './state.ts';
+import { evolve, initialState, beat, restoreTask, type SchedState } from './state.ts';
+import { evolveTask, type TaskRecord } from '@errand/contracts';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 const limits: Limits = {
@@ -229,10 +230,16 @@ describe('timeouts, leases and retries', () => {
     expect([2, 3, 4, 5, 6, 7, 8].map((n) => retryDelay(n, limits, mid))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
   });
 
-  it('reopens a failed task on a user retry and runs it at once', () => {
+  it('forgets a task once it ended, and on a user retry takes it back from its history and runs it at once', () => {
     const log = new Log().run('a').ev('failed', 'a', { attempt: 1, error: { code: 'x', message: 'x' }, willRetry: false });
+    expect(given(log).tasks.has('t/a')).toBe(false);
     log.ev('retry-requested', 'a', { by: 'api' });
-    const cmds = when(given(log));
+    const s = given(log);
+    expect(s.tasks.has('t/a')).toBe(false); // the runtime reads the history back:
+    let r: TaskRecord | undefined;
+    for (const { e, seq } of log.events) r = evolveTask(r, e, seq);
+    restoreTask(s, r!, T0);
+    const cmds = when(s);
     expect(cmds[0]!.event).toMatchObject({ type: 'retry-scheduled', attempt: 2, notBefore: new Date(T0).toISOString() });
   });
 });

@@ -67,7 +67,10 @@ function unindex(s: SchedState, key: string, r: TaskRecord): void {
 
 export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
   if (isTerminalState(r.state)) {
+    // an ended task needs nothing more from the scheduler: later events of it
+    // change nothing, and a retry request reads it back from the log
     s.lastSeen.delete(key);
+    s.tasks.delete(key);
     return;
   }
   if (r.cancelRequestedAt) s.cancelling.add(key);
@@ -118,6 +121,17 @@ export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number
   // an event of the current attempt is a sign of life
   if ('attempt' in e && e.attempt === after.attempt && s.active.has(key)) s.lastSeen.set(key, nowMs);
   return after;
+}
+
+/**
+ * Put back a task that was dropped when it ended, folded from its whole
+ * history (a `retry-requested` reopened it). Ignored while it is still ended.
+ */
+export function restoreTask(s: SchedState, r: TaskRecord, nowMs: number): void {
+  const key = taskKey(r.tenant, r.id);
+  if (isTerminalState(r.state) || s.tasks.has(key)) return;
+  s.tasks.set(key, r);
+  index(s, key, r, nowMs);
 }
 
 /** A heartbeat for an attempt: refreshes its lease when it is the current one. */
