@@ -2,17 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@errand/testing';
 import { EventLog, type StoredEvent } from '@errand/nats';
 import { isTerminalEvent } from '@errand/contracts';
-import { System, http, type ServiceProcess } from './harness.ts';
-
-async function waitState(sys: System, id: string, states: string[], timeoutMs = 30_000) {
-  return await waitFor(
-    async () => {
-      const r = await http(sys, 'GET', `/v1/tasks/${id}`);
-      return r.status === 200 && states.includes(r.body.state) ? r.body : undefined;
-    },
-    { timeoutMs, intervalMs: 50, what: `task ${id} to reach ${states.join('/')}` },
-  );
-}
+import { System, http, waitState, type ServiceProcess } from './harness.ts';
 
 const submit = async (sys: System, body: Record<string, unknown>) => {
   const r = await http(sys, 'POST', '/v1/tasks', { user: 'c1', ...body });

@@ -1,20 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@errand/testing';
 import { EventLog } from '@errand/nats';
-import { System, http } from './harness.ts';
+import { System, http, waitState } from './harness.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
-
-async function waitState(sys: System, id: string, states: string[], timeoutMs = 30_000) {
-  return await waitFor(
-    async () => {
-      const r = await http(sys, 'GET', `/v1/tasks/${id}`);
-      return r.status === 200 && states.includes(r.body.state) ? r.body : undefined;
-    },
-    { timeoutMs, what: `task ${id} to reach ${states.join('/')}` },
-  );
-}
 
 async function history(sys: System, id: string): Promise<any[]> {
   const r = await http(sys, 'GET', `/v1/tasks/${id}/events`);

@@ -170,3 +170,14 @@ export async function http(
   }
   return { status: res.status, body: parsed };
 }
+
+/** Wait until the task's view (GET /v1/tasks/:id) is in one of `states`; returns the view. */
+export async function waitState(sys: System, id: string, states: string[], timeoutMs = 30_000): Promise<any> {
+  return await waitFor(
+    async () => {
+      const r = await http(sys, 'GET', `/v1/tasks/${id}`);
+      return r.status === 200 && states.includes(r.body.state) ? r.body : undefined;
+    },
+    { timeoutMs, intervalMs: 50, what: `task ${id} to reach ${states.join('/')}` },
+  );
+}
