@@ -37,7 +37,8 @@ export function notifierSettings(config: Pick<Config, 'PORT'>, env: NodeJS.Proce
     schedule: parseSchedule(env.ERRAND_DELIVERY_SCHEDULE_MS),
     httpTimeoutMs: num(env, 'ERRAND_DELIVERY_TIMEOUT_MS', 15_000, 100),
     maxAckPending: num(env, 'ERRAND_NOTIFIER_MAX_ACK_PENDING', 10_000, 10),
-    ackWaitMs: num(env, 'ERRAND_NOTIFIER_ACK_WAIT_MS', 30_000, 1_000),
+    // a crashed notifier's events come back to the next one after this long (held events are kept alive with working())
+    ackWaitMs: num(env, 'ERRAND_NOTIFIER_ACK_WAIT_MS', 10_000, 1_000),
     sendConcurrency: num(env, 'ERRAND_NOTIFIER_CONCURRENCY', 32, 1),
     cacheSize: num(env, 'ERRAND_NOTIFIER_CACHE', 10_000, 10),
   };
