@@ -41,6 +41,9 @@ const envSchema = z.object({
   /** the scheduler writes a snapshot after this many events */
   ERRAND_SNAPSHOT_EVERY: int(100).default(50_000),
   ERRAND_BODY_LIMIT: int(1_024).default(512 * 1024),
+  /** SMTP server for `email` targets (smtp:// or smtps://, credentials in the URL); unset = no email targets */
+  ERRAND_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  ERRAND_EMAIL_FROM: z.string().default('Errand <errand@localhost>'),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -13,6 +13,8 @@ export const webhookTargetSchema = z.strictObject({
 export const slackTargetSchema = z.strictObject({ kind: z.literal('slack'), name, url: z.string().min(1).max(2048) });
 export const discordTargetSchema = z.strictObject({ kind: z.literal('discord'), name, url: z.string().min(1).max(2048) });
 export const memoryTargetSchema = z.strictObject({ kind: z.literal('memory'), name });
+/** An addition to DESIGN.md's kinds: the final message by e-mail (SMTP, ERRAND_SMTP_URL). */
+export const emailTargetSchema = z.strictObject({ kind: z.literal('email'), name, to: z.email().max(254) });
 
 export const targetInputSchema = z.discriminatedUnion('kind', [
   natsTargetSchema,
@@ -20,6 +22,7 @@ export const targetInputSchema = z.discriminatedUnion('kind', [
   slackTargetSchema,
   discordTargetSchema,
   memoryTargetSchema,
+  emailTargetSchema,
 ]);
 export type TargetInput = z.infer<typeof targetInputSchema>;
 
@@ -36,6 +39,7 @@ export const storedTargetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('slack'), name, host: z.string().optional(), ...secretFields }),
   z.object({ kind: z.literal('discord'), name, host: z.string().optional(), ...secretFields }),
   memoryTargetSchema,
+  emailTargetSchema,
 ]);
 export type StoredTarget = z.infer<typeof storedTargetSchema>;
 export type TargetKind = StoredTarget['kind'];

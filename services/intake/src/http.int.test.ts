@@ -93,6 +93,14 @@ describe('submit', () => {
     }
   });
 
+  it('refuses an email target when no SMTP server is configured, and a malformed address', async () => {
+    const unconfigured = await submit({ deliver: [{ kind: 'email', to: 'ana@example.test' }] });
+    expect(unconfigured.statusCode).toBe(400);
+    expect(unconfigured.json().error.message).toMatch(/ERRAND_SMTP_URL/);
+    const malformed = await submit({ deliver: [{ kind: 'email', to: 'not an address' }] });
+    expect(malformed.statusCode).toBe(400);
+  });
+
   it('keeps target secrets out of every answer and event', async () => {
     const secret = 'whsec_topsecret_9876';
     const slackUrl = 'https://hooks.slack.com/services/T000/B000/slacksecretXYZW';

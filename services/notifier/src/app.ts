@@ -8,6 +8,7 @@ import { createLogger, jsMsgParts, type EventLog, type Logger } from '@errand/na
 import { parseAllowList } from '@errand/netguard';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { blobReader } from './blobs.ts';
+import { mailerFrom } from './targets/mail.ts';
 import { ensureNotifierConsumer } from './consumer.ts';
 import type { TaskMemo } from './domain/memo.ts';
 import { onEvent } from './handlers/event.ts';
@@ -66,6 +67,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
       secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
       publisher: log.publisher,
       memoryKv: () => (memoryKv ??= kvm.open(BUCKETS.memory)),
+      ...(config.ERRAND_SMTP_URL ? { mail: mailerFrom(config.ERRAND_SMTP_URL, config.ERRAND_EMAIL_FROM) } : {}),
       httpTimeoutMs: settings.httpTimeoutMs,
       now: opts.now ?? Date.now,
     },

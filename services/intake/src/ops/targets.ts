@@ -9,11 +9,13 @@ function refused(index: number, message: string): ErrandError {
 }
 
 /** Check every target before anything is stored; a refused one is `invalid`. */
-export function checkTargets(ctx: Pick<IntakeContext, 'allow'>, tenant: string, deliver: readonly TargetInput[]): void {
+export function checkTargets(ctx: Pick<IntakeContext, 'allow' | 'config'>, tenant: string, deliver: readonly TargetInput[]): void {
   deliver.forEach((t, i) => {
     if (t.kind === 'nats') {
       const problem = natsSubjectProblem(t.subject, tenant);
       if (problem) throw refused(i, `subject ${problem}`);
+    } else if (t.kind === 'email') {
+      if (!ctx.config.ERRAND_SMTP_URL) throw refused(i, 'email delivery is not configured on this server (ERRAND_SMTP_URL)');
     } else if (t.kind !== 'memory') {
       try {
         checkTargetUrl(t.url, ctx.allow);
@@ -38,7 +40,7 @@ export async function storeTargets(
 ): Promise<StoredTarget[]> {
   return await Promise.all(
     deliver.map(async (t, i): Promise<StoredTarget> => {
-      if (t.kind === 'nats' || t.kind === 'memory') return t;
+      if (t.kind === 'nats' || t.kind === 'memory' || t.kind === 'email') return t;
       const ref = SecretStore.ref(tenant, taskId, i);
       const name = t.name === undefined ? {} : { name: t.name };
       if (t.kind === 'webhook') {

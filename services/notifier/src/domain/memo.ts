@@ -142,7 +142,8 @@ export function planDeliveries(
     const deliveryId = deliveryIdOf(r.id, seen.seq, index);
     if (memo.done.has(deliveryId) || memo.disabled.has(index)) return;
     if (progress) {
-      if (target.kind === 'memory') return; // memory keeps the final message only
+      // memory keeps the final message only, and an inbox gets no progress mail
+      if (target.kind === 'memory' || target.kind === 'email') return;
       if ((memo.lastSentSeq.get(index) ?? 0) > seen.seq) return;
       const last = memo.progressAt.get(index);
       if (last !== undefined && atMs - last < r.progressEveryMs) return;

@@ -48,6 +48,8 @@ export function targetLabel(t: PlannedDelivery['target']): string {
       return `${t.kind} ${t.host ?? ''}`.trim();
     case 'memory':
       return 'memory';
+    case 'email':
+      return 'email';
   }
 }
 

@@ -17,7 +17,12 @@ export interface Outgoing {
   memory?: Record<string, unknown>;
 }
 
+/** Sends one mail (nodemailer's `sendMail` of a transport built from ERRAND_SMTP_URL). */
+export type Mailer = (mail: { from: string; to: string; subject: string; text: string; messageId: string; headers: Record<string, string> }) => Promise<unknown>;
+
 export interface SendDeps {
+  /** present when ERRAND_SMTP_URL is set */
+  mail?: { send: Mailer; from: string };
   allow: AllowList;
   secrets: SecretStore;
   publisher: JetStreamPublisher;
@@ -81,6 +86,26 @@ export async function sendOnce(target: StoredTarget, out: Outgoing, deps: SendDe
       if (typeof url !== 'string') return url;
       const b = target.kind === 'slack' ? { text: out.text } : { content: cut(out.text, DISCORD_MAX) };
       return await postJson(url, JSON.stringify(b), {}, { allow: deps.allow, timeoutMs: deps.httpTimeoutMs, now: deps.now });
+    }
+    case 'email': {
+      if (!deps.mail) return { kind: 'fail', error: 'email delivery is not configured (ERRAND_SMTP_URL)' };
+      try {
+        // the same Message-ID on every try: a mail system that sees it twice can tell
+        await deps.mail.send({
+          from: deps.mail.from,
+          to: target.to,
+          subject: cut(out.text.split(/(?<=\.)\s/)[0] ?? out.text, 150),
+          text: out.text,
+          messageId: `<${out.deliveryId}@errand>`,
+          headers: { 'X-Errand-Task': out.event.taskId, 'X-Errand-Delivery': out.deliveryId },
+        });
+        return { kind: 'ok' };
+      } catch (err) {
+        // SMTP 5xx is final (bad address, refused); anything else may pass
+        const code = (err as { responseCode?: number }).responseCode ?? 0;
+        const error = `SMTP ${code || 'error'}: ${(err as Error).message.slice(0, 200)}`;
+        return code >= 500 ? { kind: 'fail', error } : { kind: 'retry', error };
+      }
     }
     default: {
       const never: never = target;
