@@ -7,11 +7,8 @@ import type { Logger } from '@errand/nats';
  * no clock of ours decides) and renews it every third of that; a standby tries
  * `create` (succeeds only when the key is absent: expired or released) as often.
  *
- * Why one active replica rather than partitions: a durable pull consumer hands
- * each event to whichever replica pulls, so two consumers would split one
- * task's events between processes and break its order; partitioning by task
- * needs per-partition filters that 2.9 cannot derive from a hash. A notifier
- * is I/O-bound and already delivers to many tasks in parallel.
+ * With several partitions (ERRAND_NOTIFIER_PARTITIONS) there is one lease per
+ * partition, and `mayTake` keeps a notifier from taking more than its share.
  */
 export class Lease {
   private revision = 0;
@@ -26,6 +23,7 @@ export class Lease {
     private readonly renewMs: number,
     private readonly onChange: (leader: boolean) => Promise<void> | void,
     private readonly log: Logger,
+    private readonly mayTake: () => boolean = () => true,
   ) {}
 
   get leader(): boolean {
@@ -55,12 +53,13 @@ export class Lease {
       }
       return;
     }
+    if (!this.mayTake()) return;
     try {
       this.revision = await this.kv.create(this.key, value);
     } catch {
       return; // another notifier is active
     }
-    this.log.info('took the notifier lease', { holder: this.holder });
+    this.log.info('took the notifier lease', { holder: this.holder, key: this.key });
     try {
       await this.onChange(true);
     } catch (err) {
@@ -69,6 +68,18 @@ export class Lease {
       await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
       this.revision = 0;
     }
+  }
+
+  /** Hand the lease over (after `beforeRelease`) and go on as a standby. */
+  release(beforeRelease: () => Promise<void>): Promise<void> {
+    this.ticking = this.ticking.then(async () => {
+      if (!this.leader || this.stopped) return;
+      await beforeRelease();
+      await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+      this.revision = 0;
+      this.log.info('released the notifier lease', { key: this.key });
+    });
+    return this.ticking;
   }
 
   /** Stop renewing; release the lease (so a standby takes over at once) after `beforeRelease`. */

@@ -21,6 +21,14 @@ export interface NotifierSettings {
   sendConcurrency: number;
   /** task memos kept in memory (least recently used ones go first) */
   cacheSize: number;
+  /**
+   * ERRAND_NOTIFIER_PARTITIONS: how many parts the tasks are split into, each
+   * held by one notifier at a time, so several notifiers share the work. Each
+   * partition reads every event (and acks the others' at once), so more
+   * partitions cost reads: use about as many as notifiers run. 1 = one active
+   * notifier, the others stand by.
+   */
+  partitions: number;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number): number {
@@ -41,5 +49,6 @@ export function notifierSettings(config: Pick<Config, 'PORT'>, env: NodeJS.Proce
     ackWaitMs: num(env, 'ERRAND_NOTIFIER_ACK_WAIT_MS', 10_000, 1_000),
     sendConcurrency: num(env, 'ERRAND_NOTIFIER_CONCURRENCY', 32, 1),
     cacheSize: num(env, 'ERRAND_NOTIFIER_CACHE', 10_000, 10),
+    partitions: Math.min(64, num(env, 'ERRAND_NOTIFIER_PARTITIONS', 1, 1)),
   };
 }

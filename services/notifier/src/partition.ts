@@ -1,0 +1,139 @@
+import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { STREAMS, parseEventSubject } from '@errand/contracts';
+import { jsMsgParts, type EventLog, type Logger } from '@errand/nats';
+import { ensureNotifierConsumer } from './consumer.ts';
+import type { TaskMemo } from './domain/memo.ts';
+import { partitionOf } from './domain/partition.ts';
+import { onEvent } from './handlers/event.ts';
+import { taskKey, type HandlerDeps, type Item } from './handlers/deps.ts';
+import { KeyedQueues, LruCache, type Limiter } from './queues.ts';
+import type { NotifierSettings } from './settings.ts';
+import type { SendDeps } from './targets/send.ts';
+
+/** What every partition of one notifier shares. */
+export interface Shared {
+  nc: NatsConnection;
+  log: EventLog;
+  logger: Logger;
+  settings: NotifierSettings;
+  send: SendDeps;
+  limiter: Limiter;
+  loadPartial: (ref: string | undefined) => Promise<unknown>;
+  now: () => number;
+  random: () => number;
+}
+
+const NO_TARGETS_MAX = 100_000;
+
+/**
+ * One partition of the work: the tasks whose id hashes to `index` of
+ * `count`. While this notifier holds the partition's lease it reads every
+ * event from the partition's durable consumer, acks at once the events of
+ * other partitions and of tasks without targets, and delivers the rest in
+ * order per task. With one partition (the default) that is every task.
+ */
+export class Partition {
+  private readonly held = new Set<JsMsg>();
+  private abort = new AbortController();
+  private iter: ConsumerMessages | undefined;
+  private reading: Promise<void> = Promise.resolve();
+  private catchUpSeq = Number.MAX_SAFE_INTEGER;
+  private readonly queues: KeyedQueues<Item>;
+  private readonly deps: HandlerDeps;
+  /** tasks with no targets (most tasks of a busy system): bounded, a task that falls out takes the ordinary path */
+  private readonly noTargets = new Set<string>();
+  active = false;
+
+  constructor(
+    readonly index: number,
+    readonly count: number,
+    readonly consumer: string,
+    private readonly shared: Shared,
+  ) {
+    this.deps = {
+      log: shared.log,
+      logger: shared.logger,
+      settings: shared.settings,
+      send: shared.send,
+      limiter: shared.limiter,
+      memos: undefined as unknown as LruCache<TaskMemo>,
+      loadPartial: shared.loadPartial,
+      signal: () => this.abort.signal,
+      settle: (msg, how, delayMs) => {
+        this.held.delete(msg);
+        if (how === 'ack') msg.ack();
+        else if (how === 'term') msg.term();
+        else msg.nak(delayMs);
+      },
+      catchUpSeq: () => this.catchUpSeq,
+      now: shared.now,
+      random: shared.random,
+    };
+    this.queues = new KeyedQueues<Item>((_key, item, waiting) => onEvent(this.deps, item, waiting));
+    this.deps.memos = new LruCache<TaskMemo>(shared.settings.cacheSize, (k) => this.queues.busy(k));
+  }
+
+  /** Keep the events it holds ours while they are delivered or retried. */
+  keepAlive(): void {
+    for (const m of this.held) m.working();
+  }
+
+  private accept(m: JsMsg): void {
+    const seen = this.shared.log.decode(jsMsgParts(m));
+    if (!seen || !parseEventSubject(m.subject)) {
+      m.term(); // unreadable: logged by the log's decoder, never redelivered
+      return;
+    }
+    const { tenant, taskId } = seen.event;
+    if (this.count > 1 && partitionOf(taskId, this.count) !== this.index) {
+      m.ack(); // another partition's task
+      return;
+    }
+    const key = taskKey(tenant, taskId);
+    if (seen.event.type === 'submitted' && seen.event.deliver.length === 0 && !this.queues.busy(key)) {
+      this.noTargets.add(key);
+      if (this.noTargets.size > NO_TARGETS_MAX) this.noTargets.delete(this.noTargets.values().next().value!);
+      m.ack();
+      return;
+    }
+    if (this.noTargets.has(key)) {
+      m.ack();
+      return;
+    }
+    this.held.add(m);
+    this.queues.push(key, { msg: m, seen });
+  }
+
+  async activate(): Promise<void> {
+    this.abort = new AbortController();
+    this.deps.memos.clear(); // another replica may have delivered while we stood by
+    const jsm = await jetstreamManager(this.shared.nc);
+    this.catchUpSeq = (await jsm.streams.info(STREAMS.events)).state.last_seq;
+    await ensureNotifierConsumer(jsm, { name: this.consumer, ...this.shared.settings });
+    const consumer = await jetstream(this.shared.nc).consumers.get(STREAMS.events, this.consumer);
+    const messages = await consumer.consume({ max_messages: Math.min(1_000, this.shared.settings.maxAckPending) });
+    this.iter = messages;
+    this.reading = (async () => {
+      try {
+        for await (const m of messages) this.accept(m);
+      } catch (err) {
+        this.shared.logger.error('event consumer stopped', { error: (err as Error).message, consumer: this.consumer });
+      }
+    })();
+    this.active = true;
+    this.shared.logger.info('delivering', { consumer: this.consumer, partition: this.index, partitions: this.count });
+  }
+
+  /** Stop reading, let running handlers finish or give their events back (nak) for the next notifier. */
+  async deactivate(): Promise<void> {
+    this.active = false;
+    this.abort.abort();
+    await this.iter?.close().catch(() => undefined);
+    this.iter = undefined;
+    await this.reading;
+    await this.queues.idle();
+    for (const m of this.held) m.nak();
+    this.held.clear();
+  }
+}
