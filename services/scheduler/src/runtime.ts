@@ -13,7 +13,7 @@ import {
 import { EventLog, isWrongLastSequence, publishWithRetry, type Logger, type StoredEvent } from '@errand/nats';
 import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
-import { beat, evictTerminal, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
+import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
 import { restoreSnapshot } from './domain/snapshot.ts';
 import type { SnapshotStore } from './handlers/snapshots.ts';
 import { isLiveRecord, type Janitor } from './handlers/janitor.ts';
@@ -148,18 +148,12 @@ export class SchedulerRuntime {
   private maybeSnapshot(): void {
     if (this.snapshotting || !this.caughtUp) return;
     if (this.state.seq - this.lastSnapshotSeq < this.snapshotEvery) return;
-    if (!this.snapshots || !this.leader) {
-      // a standby keeps its memory bounded the same way, without writing
-      evictTerminal(this.state);
-      this.lastSnapshotSeq = this.state.seq;
-      return;
-    }
+    if (!this.snapshots || !this.leader) return;
     this.snapshotting = true;
     this.snapshots
       .save(this.state)
       .then((seq) => {
         this.lastSnapshotSeq = seq;
-        evictTerminal(this.state);
       })
       .catch((err: unknown) => this.logger.warn('snapshot failed', { error: (err as Error).message }))
       .finally(() => {

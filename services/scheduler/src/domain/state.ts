@@ -141,14 +141,3 @@ export function beat(s: SchedState, tenant: string, taskId: string, attempt: num
   if (r && r.attempt === attempt && s.active.has(key)) s.lastSeen.set(key, nowMs);
 }
 
-/** Forget terminal tasks (after a snapshot or to bound memory); a later retry reloads them. */
-export function evictTerminal(s: SchedState): number {
-  let n = 0;
-  for (const [key, r] of s.tasks) {
-    if (isTerminalState(r.state)) {
-      s.tasks.delete(key);
-      n++;
-    }
-  }
-  return n;
-}
