@@ -82,18 +82,19 @@ export async function deliverOne(
     ...('attempt' in event && typeof event.attempt === 'number' ? { 'errand.attempt': event.attempt } : {}),
   };
   const kind = plan.target.kind === 'nats' ? SpanKind.PRODUCER : SpanKind.CLIENT;
-  await inSpan(`errand.deliver ${plan.target.kind}`, trace, attrs, (_span, ctx) => deliverTries(deps, memo, seen, plan, message, ctx, laterWaiting), kind);
+  await inSpan(`errand.deliver ${plan.target.kind}`, trace, attrs, (_span, ctx) => deliverTries({ deps, memo, seen, plan, message, trace: ctx, laterWaiting }), kind);
 }
 
-async function deliverTries(
-  deps: HandlerDeps,
-  memo: TaskMemo,
-  seen: Seen,
-  plan: PlannedDelivery,
-  message: Message,
-  trace: Context,
-  laterWaiting: () => boolean = () => false,
-): Promise<void> {
+async function deliverTries(a: {
+  deps: HandlerDeps;
+  memo: TaskMemo;
+  seen: Seen;
+  plan: PlannedDelivery;
+  message: Message;
+  trace: Context;
+  laterWaiting: () => boolean;
+}): Promise<void> {
+  const { deps, memo, seen, plan, message, trace, laterWaiting } = a;
   const supersedable = seen.event.type === 'progress';
   const out = { deliveryId: plan.deliveryId, event: seen.event, view: message.view, text: message.text, ...(message.memory ? { memory: message.memory } : {}) };
   for (let tries = 1; ; tries++) {
