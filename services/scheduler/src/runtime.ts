@@ -1,22 +1,14 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import {
-  decodeJson,
-  evolveTask,
-  encodeJson,
-  heartbeatSchema,
-  isTerminalState,
-  subjects,
-  type TaskRecord,
-  type TaskTypeInfo,
-  type WorkMessage,
-} from '@errand/contracts';
-import { EventLog, isWrongLastSequence, publishWithRetry, type Logger, type StoredEvent } from '@errand/nats';
+import { evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
+import { EventLog, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
 import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
 import { restoreSnapshot } from './domain/snapshot.ts';
 import type { SnapshotStore } from './handlers/snapshots.ts';
 import { isLiveRecord, type Janitor } from './handlers/janitor.ts';
+import { buildWorkMessage, WorkSender } from './handlers/work.ts';
+import { subscribeHeartbeats } from './handlers/heartbeats.ts';
 
 interface InFlight {
   cmd: Command;
@@ -36,7 +28,7 @@ export class SchedulerRuntime {
   private readonly inflight = new Map<string, InFlight>();
   /** the `traceparent` of each live task's `submitted` event ('' when it has none): the task's trace */
   private readonly traces = new Map<string, string>();
-  private readonly unsentWork = new Map<string, { work: WorkMessage; pool: string }>();
+  private readonly work: WorkSender;
   private caughtUp = false;
   private leader = false;
   private decideQueued = false;
@@ -56,7 +48,9 @@ export class SchedulerRuntime {
     private readonly snapshotEvery = 50_000,
     private readonly janitor?: Janitor,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.work = new WorkSender(log.publisher, logger);
+  }
 
   /** the sequence of the last snapshot written or restored */
   get snapshotSeq(): number {
@@ -76,18 +70,7 @@ export class SchedulerRuntime {
       fromSeq = snap.seq + 1;
       this.logger.info('restored a snapshot', { seq: snap.seq, tasks: snap.tasks.length });
     }
-    this.hbSub = this.nc.subscribe(subjects.heartbeat, {
-      callback: (err, msg) => {
-        if (err) return;
-        try {
-          const hb = heartbeatSchema.parse(decodeJson(msg.data));
-          const t = this.now();
-          for (const x of hb.tasks) beat(this.state, x.tenant, x.taskId, x.attempt, t);
-        } catch (e) {
-          this.logger.warn('ignoring an invalid heartbeat', { error: (e as Error).message });
-        }
-      },
-    });
+    this.hbSub = subscribeHeartbeats(this.nc, this.logger, (tenant, taskId, attempt) => beat(this.state, tenant, taskId, attempt, this.now()));
     const f = await this.log.follow({
       fromSeq,
       onEvent: (e) => this.apply(e),
@@ -171,8 +154,9 @@ export class SchedulerRuntime {
       const r = this.state.tasks.get(key)!;
       if (r.state === 'dispatched' && r.dispatchSeq) {
         const info = this.types.get(r.type);
-        const work = this.workMessage(key, r, r.attempt, r.dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts);
-        this.unsentWork.set(key, { work, pool: r.pool ?? info?.pool ?? 'default' });
+        const tp = this.traces.get(key);
+        const work = buildWorkMessage(r, r.attempt, r.dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts, tp ? { traceparent: tp } : {});
+        this.work.later(key, r.pool ?? info?.pool ?? 'default', work);
       }
     }
     this.kick();
@@ -192,10 +176,7 @@ export class SchedulerRuntime {
   }
 
   private step(supervise: boolean): void {
-    for (const [key, w] of this.unsentWork) {
-      this.unsentWork.delete(key);
-      void this.sendWork(key, w.pool, w.work);
-    }
+    this.work.retry();
     const cmds = decide({
       state: this.state,
       limits: this.limits,
@@ -209,23 +190,6 @@ export class SchedulerRuntime {
       this.inflight.set(cmd.key, { cmd });
       void this.execute(cmd);
     }
-  }
-
-  private workMessage(key: string, r: { id: string; tenant: string; user: string; type: string; params: unknown; timeoutMs: number; checkpointRef?: string }, attempt: number, dispatchSeq: number, maxAttempts: number): WorkMessage {
-    const tp = this.traces.get(key);
-    return {
-      taskId: r.id,
-      tenant: r.tenant,
-      user: r.user,
-      taskType: r.type,
-      params: r.params,
-      attempt,
-      maxAttempts,
-      timeoutMs: r.timeoutMs,
-      dispatchSeq,
-      ...(r.checkpointRef ? { resume: r.checkpointRef } : {}),
-      ...(tp ? { traceparent: tp } : {}),
-    };
   }
 
   /**
@@ -265,9 +229,9 @@ export class SchedulerRuntime {
           else f.doneAtSeq = ack.seq;
         }
         if (cmd.kind === 'dispatch') {
-          const work = this.workMessage(cmd.key, cmd.record, cmd.event.attempt, ack.seq, cmd.maxAttempts);
           // the worker's attempt continues the trace as a child of this dispatch
-          await this.sendWork(cmd.key, cmd.event.pool, { ...work, ...traceparentOf(ctx) });
+          const work = buildWorkMessage(cmd.record, cmd.event.attempt, ack.seq, cmd.maxAttempts, traceparentOf(ctx));
+          await this.work.send(cmd.key, cmd.event.pool, work);
         }
       });
     } catch (err) {
@@ -290,17 +254,6 @@ export class SchedulerRuntime {
     const r = this.state.tasks.get(key);
     if (!r || this.state.cancelling.has(key) || this.state.ready.has(key)) return;
     if (r.state === 'queued' || r.state === 'retrying') this.state.ready.push(key, r.user, r.priority, true);
-  }
-
-  private async sendWork(key: string, pool: string, work: WorkMessage): Promise<void> {
-    try {
-      await publishWithRetry(this.log.publisher, subjects.work(pool), encodeJson(work), {
-        msgID: `work:${work.taskId}:${work.attempt}`,
-      });
-    } catch (err) {
-      this.logger.warn('work message not sent yet; retrying', { taskId: work.taskId, error: (err as Error).message });
-      this.unsentWork.set(key, { work, pool });
-    }
   }
 
   async stop(): Promise<void> {
