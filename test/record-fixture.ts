@@ -18,7 +18,10 @@ await http(sys, 'POST', `/v1/tasks/${ids[4]}/cancel`, { reason: 'recorded' });
 for (const id of ids) {
   await waitFor(async () => ['completed', 'failed', 'cancelled', 'timed-out'].includes((await http(sys, 'GET', `/v1/tasks/${id}`)).body.state), { timeoutMs: 30_000 });
 }
-await new Promise((r) => setTimeout(r, 1000)); // let the last deliveries be recorded (a recording script, not a test)
+// the two tasks with targets: wait until their deliveries are recorded too
+for (const id of [ids[1], ids[3]]) {
+  await waitFor(async () => (await http(sys, 'GET', `/v1/tasks/${id}`)).body.deliveries.every((d: { state: string }) => d.state !== 'pending'), { timeoutMs: 30_000 });
+}
 const c = await jetstream(sys.nc).consumers.get('ERRAND_EVENTS', { deliver_policy: DeliverPolicy.All });
 const info = await c.info();
 const last = info.num_pending;
