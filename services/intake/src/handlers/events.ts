@@ -96,7 +96,11 @@ export class ReadModel {
    */
   waitForTask(tenant: string, id: string, check: (r: TaskRecord | undefined) => boolean, timeoutMs: number): Promise<TaskRecord | undefined> {
     const key = `${tenant}/${id}`;
-    const current = () => this.projection.get(tenant, id);
+    // a copy: records are folded in place, and the answer is the state that met the check
+    const current = () => {
+      const r = this.projection.get(tenant, id);
+      return r ? { ...r } : undefined;
+    };
     if (check(current())) return Promise.resolve(current());
     return new Promise((resolve) => {
       let set = this.taskWaiters.get(key);
