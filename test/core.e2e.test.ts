@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@errand/testing';
 import { EventLog } from '@errand/nats';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { System, http, waitState } from './harness.ts';
 
 const enc = new TextEncoder();
@@ -111,6 +112,25 @@ describe('a task over HTTP and NATS, end to end', () => {
     if (natsBadTenant) expect(JSON.parse(dec.decode(natsBadTenant.data)).error).toBeTruthy();
     expect((await http(sys, 'GET', '/readyz')).status).toBe(200);
     for (const p of sys.procs) expect(p.alive, p.label).toBe(true);
+  });
+
+  it('streams a live task over SSE, and a client that goes away leaves no consumer behind', async () => {
+    const jsm = await jetstreamManager(sys.nc);
+    const consumers = async () => (await jsm.streams.info('ERRAND_EVENTS')).state.consumer_count;
+    const sub = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 20_000, steps: 20 }, user: 'sse' });
+    await waitState(sys, sub.body.id, ['running']);
+    const before = await consumers();
+    const ac = new AbortController();
+    const res = await fetch(`${sys.url}/v1/tasks/${sub.body.id}/events`, { headers: { accept: 'text/event-stream' }, signal: ac.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!/event: progress/.test(text)) text += dec.decode((await reader.read()).value);
+    expect(text).toMatch(/^id: \d+\nevent: submitted\ndata: \{/);
+    expect(await consumers()).toBe(before + 1);
+    ac.abort();
+    await waitFor(async () => (await consumers()) === before, { what: 'the stream’s consumer to be removed' });
+    await http(sys, 'POST', `/v1/tasks/${sub.body.id}/cancel`, {});
   });
 
   it('lists the built-in task types with their JSON Schemas', async () => {

@@ -76,11 +76,14 @@ async function pump(
   open.add(stop);
   raw.once('close', stop);
   const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+  let remove: () => Promise<unknown> = async () => undefined;
   try {
     const c = await ctx.events.js.consumers.get(STREAMS.events, {
       filter_subjects: subjects.event(s.tenant, s.id),
       ...(s.after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: s.after + 1 } : { deliver_policy: DeliverPolicy.All }),
     });
+    // the server keeps an ordered consumer a while after its last pull: remove it with the stream
+    remove = () => c.delete().catch(() => undefined);
     const iter = await c.consume({ max_messages: 256 });
     stopIter = () => void iter.close().catch(() => undefined);
     if (stopped) stopIter();
@@ -95,6 +98,7 @@ async function pump(
     if (!stopped) ctx.log.warn('event stream ended early', { taskId: s.id, err });
   } finally {
     clearInterval(keepAlive);
+    await remove();
     open.delete(stop);
     raw.removeListener('close', stop);
     out.end();
