@@ -148,12 +148,19 @@ export class EventLog {
     };
     markCaughtUp();
     let iter: { close(): Promise<void | Error> } | undefined;
+    // the server keeps an ordered consumer for minutes after its last pull: remove each one we leave
+    let dispose: () => Promise<void> = async () => undefined;
     let stopped = false;
     const open = async () => {
       const c = await this.js.consumers.get(STREAMS.events, {
         filter_subjects: opts.filter ?? subjects.allEvents,
         ...(applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
+      dispose = async () => {
+        await iter?.close().catch(() => undefined);
+        // not awaited: right after a reconnect the API may be slow to answer, and the new consumer must not wait
+        void c.delete().catch(() => undefined);
+      };
       iter = await c.consume({
         max_messages: 2_000,
         callback: (m: JsMsg) => {
@@ -173,7 +180,7 @@ export class EventLog {
       for await (const s of this.nc.status()) {
         if (stopped) break;
         if (s.type !== 'reconnect') continue;
-        await iter?.close().catch(() => undefined);
+        await dispose();
         for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
           try {
             await open();
@@ -188,7 +195,7 @@ export class EventLog {
       lastSeq: () => applied,
       stop: async () => {
         stopped = true;
-        await iter?.close().catch(() => undefined);
+        await dispose();
       },
     };
   }
