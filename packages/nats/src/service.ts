@@ -24,6 +24,11 @@ export function runService(
   start: (deps: { config: Config; nc: NatsConnection; log: Logger }) => Promise<Started>,
 ): void {
   const log = createLogger(name);
+  // a promise rejected with no handler is a bug: say what it was, then end as Node would
+  process.on('unhandledRejection', (err) => {
+    log.error('unhandled promise rejection', { err });
+    process.exit(1);
+  });
   const main = async () => {
     const config = loadConfig();
     const telemetry = startTelemetry(`errand-${name}`);

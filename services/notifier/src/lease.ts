@@ -33,7 +33,8 @@ export class Lease {
   /** Start; resolves after the first try to take the lease. */
   start(): Promise<void> {
     const run = () => {
-      this.ticking = this.ticking.then(() => this.tick());
+      // a failed tick is logged; the chain never holds a rejection (that would end the process)
+      this.ticking = this.ticking.then(() => this.tick()).catch((err: unknown) => this.log.error('notifier lease tick failed', { error: (err as Error).message }));
     };
     run();
     this.timer = setInterval(run, this.renewMs);
@@ -72,13 +73,15 @@ export class Lease {
 
   /** Hand the lease over (after `beforeRelease`) and go on as a standby. */
   release(beforeRelease: () => Promise<void>): Promise<void> {
-    this.ticking = this.ticking.then(async () => {
-      if (!this.leader || this.stopped) return;
-      await beforeRelease();
-      await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
-      this.revision = 0;
-      this.log.info('released the notifier lease', { key: this.key });
-    });
+    this.ticking = this.ticking
+      .then(async () => {
+        if (!this.leader || this.stopped) return;
+        await beforeRelease();
+        await this.kv.delete(this.key, { previousSeq: this.revision }).catch(() => undefined);
+        this.revision = 0;
+        this.log.info('released the notifier lease', { key: this.key });
+      })
+      .catch((err: unknown) => this.log.error('notifier lease release failed', { error: (err as Error).message }));
     return this.ticking;
   }
 
