@@ -14,6 +14,8 @@ export type ServiceName = 'intake' | 'scheduler' | 'worker' | 'notifier';
 export class ServiceProcess {
   child: ChildProcess | undefined;
   output = '';
+  /** the test stopped or killed it: its exit is no news */
+  expectedExit = false;
   constructor(
     readonly name: ServiceName,
     readonly label: string,
@@ -45,12 +47,14 @@ export class ServiceProcess {
   }
 
   signal(sig: NodeJS.Signals): void {
+    if (sig === 'SIGKILL' || sig === 'SIGTERM' || sig === 'SIGINT') this.expectedExit = true;
     this.child?.kill(sig);
   }
 
   /** Send a signal and wait for the process to end. */
   async stop(sig: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const c = this.child;
+    this.expectedExit = true;
     if (!c || !this.alive) return;
     const gone = new Promise((r) => c.once('exit', r));
     c.kill(sig);
@@ -140,7 +144,16 @@ export class System {
     return this.procs.map((p) => p.output).join('\n');
   }
 
+  /** Processes that ended without the test asking (a crash), with the end of their output. */
+  crashed(): string[] {
+    return this.procs
+      .filter((p) => !p.alive && !p.expectedExit)
+      .map((p) => `${p.label} exited (${p.child?.exitCode ?? p.child?.signalCode}):\n${p.output.slice(-4000)}`);
+  }
+
   async stop(): Promise<void> {
+    // a service that crashed during the suite says why, in the test output
+    for (const c of this.crashed()) console.error(`[harness] ${c}`);
     await Promise.all(this.procs.map((p) => p.stop('SIGTERM')));
     await this.nc?.close().catch(() => undefined);
     await this.nats?.stop();

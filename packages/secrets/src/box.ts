@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@errand/config';
 
@@ -33,12 +33,22 @@ export function loadSecretKey(cfg: Pick<Config, 'ERRAND_SECRET_KEY' | 'devMode' 
   if (!cfg.devMode) throw new Error('ERRAND_SECRET_KEY is required when ERRAND_API_KEYS is set');
   mkdirSync(cfg.ERRAND_DATA_DIR, { recursive: true });
   const file = join(cfg.ERRAND_DATA_DIR, 'secret.key');
+  // Several services start at once and race to create the key. The key is
+  // written whole to a file of this process's own, then linked into place:
+  // the link either creates the complete file or fails because it exists,
+  // so no process ever reads a key half-written.
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, randomBytes(32).toString('base64'), { mode: 0o600 });
   try {
-    writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
+    linkSync(tmp, file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    unlinkSync(tmp);
   }
-  return readFileSync(file, 'utf8').trim();
+  const key = readFileSync(file, 'utf8').trim();
+  if (!key) throw new Error(`${file} is empty: remove it and start again`);
+  return key;
 }
 
 /** The last 4 characters of a secret, safe to show. */
