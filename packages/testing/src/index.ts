@@ -1,3 +1,2 @@
 export * from './nats-server.ts';
 export * from './wait.ts';
-export * from './decider.ts';
