@@ -1,3 +1,5 @@
+import { typeToken } from './tokens.ts';
+
 /**
  * Every stream, bucket, subject and consumer name. Nothing outside this file
  * types one by hand.
@@ -28,8 +30,12 @@ export const BUCKETS = {
 export const CONSUMERS = {
   /** the notifier's durable consumer on ERRAND_EVENTS */
   notifier: 'errand-notifier',
-  /** workers' durable consumer per pool on ERRAND_WORK */
-  worker: (pool: string) => `errand-worker-${pool}`,
+  /**
+   * Workers' durable consumer per pool and task type on ERRAND_WORK (filter:
+   * `subjects.work(pool, type)`): a work message only reaches a worker that
+   * serves its type. `type` is the type's name; its token is used.
+   */
+  worker: (pool: string, type: string) => `errand-worker-${pool}-${typeToken(type)}`,
 } as const;
 
 export const subjects = {
@@ -39,8 +45,8 @@ export const subjects = {
   tenantEvents: (tenant: string) => `errand.events.${tenant}.*`,
   /** every event */
   allEvents: 'errand.events.>',
-  /** dispatches to the workers of a pool */
-  work: (pool: string) => `errand.work.${pool}`,
+  /** dispatches of one task type to the workers of a pool that serve it */
+  work: (pool: string, type: string) => `errand.work.${pool}.${typeToken(type)}`,
   allWork: 'errand.work.>',
   /** prefix every nats delivery target of a tenant must start with */
   notifyPrefix: (tenant: string) => `errand.notify.${tenant}.`,
@@ -48,11 +54,13 @@ export const subjects = {
   /** request-reply API */
   api: (tenant: string, verb: ApiVerb) => `errand.api.${tenant}.${verb}`,
   apiWildcard: (verb: ApiVerb) => `errand.api.*.${verb}`,
-  /** core NATS (not stored): worker liveness beats, one message per worker */
+  /** core NATS (not stored): worker liveness beats, one message per worker (see `Heartbeat`) */
   heartbeat: 'errand.internal.heartbeat',
+  /** core NATS request-reply answered by the scheduler leader: why tasks wait (`WaitingRequest` -> `WaitingReply`) */
+  waiting: 'errand.internal.scheduler.waiting',
 } as const;
 
-export const API_VERBS = ['submit', 'status', 'cancel', 'retry', 'list', 'history'] as const;
+export const API_VERBS = ['submit', 'submit-batch', 'status', 'cancel', 'retry', 'list', 'history'] as const;
 export type ApiVerb = (typeof API_VERBS)[number];
 
 /** Parse `errand.events.<tenant>.<taskId>`. */

@@ -11,6 +11,28 @@ const deliveryViewSchema = z.object({
   lastError: z.string().optional(),
 });
 
+/** Why a waiting task does not run yet, the first that holds, in this order (DESIGN.md task view). */
+export const WAITING_REASONS = ['undecided', 'retry_backoff', 'no_worker', 'type_limit', 'tenant_limit', 'concurrency', 'priority'] as const;
+export type WaitingReason = (typeof WAITING_REASONS)[number];
+
+export const waitingOnSchema = z.object({
+  reason: z.enum(WAITING_REASONS),
+  /** tasks that go first (reason `priority`, and where known for the limits) */
+  ahead: z.number().int().min(0).optional(),
+  /** ISO time of the next attempt (reason `retry_backoff`) */
+  until: z.string().optional(),
+  /** a readable sentence: "3 tasks ahead; all 3 slots of tenant acme are busy" */
+  message: z.string(),
+});
+export type WaitingOn = z.infer<typeof waitingOnSchema>;
+
+/** The intake asks the scheduler leader (core NATS, `subjects.waiting`) why these tasks wait. */
+export const waitingRequestSchema = z.object({ tasks: z.array(z.object({ tenant: z.string(), id: z.string() })).max(1000) });
+export type WaitingRequest = z.infer<typeof waitingRequestSchema>;
+/** Keyed by task id; a task the scheduler does not hold as waiting is absent. */
+export const waitingReplySchema = z.object({ items: z.record(z.string(), waitingOnSchema) });
+export type WaitingReply = z.infer<typeof waitingReplySchema>;
+
 /** The task view of DESIGN.md (status answers, list items, webhook `task`). */
 export const taskViewSchema = z.object({
   id: z.string(),
@@ -32,6 +54,8 @@ export const taskViewSchema = z.object({
   partialResult: z.unknown().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   deliveries: z.array(deliveryViewSchema),
+  /** present while `submitted`, `queued` or `retrying` */
+  waitingOn: waitingOnSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;

@@ -42,10 +42,21 @@ export const workMessageSchema = z.object({
 });
 export type WorkMessage = z.infer<typeof workMessageSchema>;
 
-/** Core-NATS liveness beat of one worker: the attempts it is running. */
+/**
+ * Core-NATS liveness beat of one worker, every ERRAND_HEARTBEAT_MS: the attempts
+ * it is running, and the task types it serves with its free slots (what makes a
+ * type live). A worker that stops sends one last beat with `stopping: true`, so
+ * its types go offline at once where no other worker serves them.
+ */
 export const heartbeatSchema = z.object({
   workerId: z.string(),
   at: z.string(),
   tasks: z.array(z.object({ taskId: z.string(), tenant: z.string(), attempt: z.number().int() })),
+  /** names of the task types this worker serves (each on its type's pool) */
+  types: z.array(taskTypeNameSchema).default([]),
+  /** the worker's task slots, and how many are free now */
+  slots: z.number().int().min(0).default(0),
+  freeSlots: z.number().int().min(0).default(0),
+  stopping: z.boolean().optional(),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
