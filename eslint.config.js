@@ -6,7 +6,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const SERVICES = ['intake', 'scheduler', 'worker', 'notifier'];
+// the services' package names (services/worker is @errand/worker-service: @errand/worker is the SDK package)
+const SERVICES = ['intake', 'scheduler', 'worker-service', 'notifier'];
 const TS_FILES = ['packages/*/src/**/*.ts', 'services/*/src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'];
 
 const deepImports = {

@@ -140,7 +140,7 @@ let stopping = false;
 const running = new Map(); // name -> proc
 
 function spawnService(svc) {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${svc.dir}/src/main.ts`], {
+  const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `services/${svc.dir}/src/main.ts`], {
     cwd: ROOT,
     env: { ...env, NATS_URL, PORT, ...svc.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -23,7 +23,7 @@ export class ServiceProcess {
   ) {}
 
   start(): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services', this.name, 'src', 'main.ts')], {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'services', this.name, 'src', 'main.ts')], {
       cwd: ROOT,
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 // Records a real log (every event of a short, varied run) as a replay fixture:
-// node --import tsx test/record-fixture.ts > packages/contracts/fixtures/log-v1.jsonl
+// node --conditions=development --import tsx test/record-fixture.ts > packages/contracts/fixtures/log-v1.jsonl
 import { jetstream, DeliverPolicy } from '@nats-io/jetstream';
 import { waitFor } from '@errand/testing';
 import { System, http } from './harness.ts';

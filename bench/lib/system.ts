@@ -20,7 +20,7 @@ export class Service {
   ) {
     // one folder per service: the main thread and tsx's loader thread each write a profile
     const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, name)] : [];
-    this.child = spawn(process.execPath, [...prof, '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')], {
+    this.child = spawn(process.execPath, [...prof, '--conditions=development', '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -29,6 +29,8 @@ const envSchema = z.object({
   ERRAND_CANCEL_GRACE_MS: int(0).default(10_000),
   /** task slots of one worker process */
   ERRAND_WORKER_CONCURRENCY: int(1).default(8),
+  /** demo.report's simulated time per day (the built-in worker) */
+  ERRAND_DEMO_REPORT_MS_PER_DAY: int(0).default(2_000),
   /** pools a worker serves (comma-separated) */
   ERRAND_WORKER_POOLS: z.string().default('default'),
   /** results larger than this (bytes of JSON) are kept in the object store */

@@ -6,3 +6,4 @@ export * from './errors.ts';
 export * from './logger.ts';
 export * from './blobs.ts';
 export * from './service.ts';
+export { ensureConsumer, ensureStream, isJetStreamCode, type EnsureConsumerOptions } from './consumers.ts';

@@ -7,7 +7,7 @@ describe('createLogger', () => {
       const l = createLogger('svc', { a: 1 });
       l.info('hello', { secret: 'whsec_abc', target: { url: 'https://hooks.example/T0/xyz' }, n: 2 });
       l.child({ c: 3 }).warn('careful', { error: new Error('boom') });`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
     const lines = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ level: 'info', service: 'svc', a: 1, msg: 'hello', n: 2, secret: '[redacted]' });
     expect(lines[0].target.url).toBe('[redacted]');

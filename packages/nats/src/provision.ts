@@ -4,12 +4,11 @@ import {
   RetentionPolicy,
   StorageType,
   DiscardPolicy,
-  type StreamConfig,
-  type JetStreamManager,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { STREAMS, BUCKETS, subjects } from '@errand/contracts';
+import { ensureStream } from './consumers.ts';
 
 const NS = 1_000_000;
 
@@ -19,20 +18,6 @@ export interface ProvisionOptions {
   /** the scheduler's leader lease (bucket max age, default 5 s) */
   leaseMs?: number;
   replicas?: number;
-}
-
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }) {
-  try {
-    const info = await jsm.streams.info(cfg.name);
-    const c = info.config;
-    // Only settings that may change in place are updated; retention and storage never change.
-    if (c.max_age !== cfg.max_age || c.duplicate_window !== cfg.duplicate_window || c.allow_direct !== cfg.allow_direct) {
-      await jsm.streams.update(cfg.name, { ...c, max_age: cfg.max_age ?? c.max_age, duplicate_window: cfg.duplicate_window ?? c.duplicate_window, allow_direct: cfg.allow_direct ?? c.allow_direct });
-    }
-  } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
-    await jsm.streams.add(cfg);
-  }
 }
 
 /**

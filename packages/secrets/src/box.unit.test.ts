@@ -21,7 +21,7 @@ describe('secrets', () => {
         process.stdout.write(loadSecretKey({ devMode: true, ERRAND_DATA_DIR: ${JSON.stringify(dir)} }));`;
       const run = () =>
         new Promise<string>((resolve, reject) => {
-          const c = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code]);
+          const c = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', '--input-type=module', '-e', code]);
           let out = '';
           c.stdout.on('data', (d: Buffer) => (out += d.toString()));
           c.on('exit', (status) => (status === 0 ? resolve(out) : reject(new Error(`exit ${status}`))));

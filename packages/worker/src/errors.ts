@@ -24,3 +24,13 @@ export class TaskAbortedError extends Error {
     super(message);
   }
 }
+
+/** `startWorker` refused its task types: `problems` says every reason, one sentence each. */
+export class WorkerStartError extends Error {
+  override name = 'WorkerStartError';
+  readonly code = 'invalid_task_types';
+  readonly retryable = false;
+  constructor(readonly problems: string[]) {
+    super(`the worker cannot serve these task types:\n  - ${problems.join('\n  - ')}`);
+  }
+}

@@ -1,58 +1,55 @@
-import { AckPolicy, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { nanos } from '@nats-io/nats-core';
 import { CONSUMERS, STREAMS, subjects } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import { ensureConsumer, type Logger } from '@errand/nats';
+import { allocateSlots } from '../domain/allocate.ts';
 
-const NS = 1_000_000;
 const ACK_WAIT_MS = 30_000;
 
-/** Create (or find) the durable pull consumer of a pool on ERRAND_WORK. Idempotent. */
-export async function ensureWorkConsumer(nc: NatsConnection, js: JetStreamClient, pool: string): Promise<Consumer> {
-  const jsm = await jetstreamManager(nc);
-  const name = CONSUMERS.worker(pool);
-  try {
-    await jsm.consumers.info(STREAMS.work, name);
-  } catch (err) {
-    if (!/consumer not found/i.test((err as Error).message)) throw err;
-    // the same config from several workers at once is accepted by the server
-    await jsm.consumers.add(STREAMS.work, {
-      durable_name: name,
-      filter_subject: subjects.work(pool),
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: ACK_WAIT_MS * NS,
-    });
-  }
-  return await js.consumers.get(STREAMS.work, name);
+/** The worker's durable pull consumer of one task type on one pool (filter `subjects.work(pool, type)`). */
+export async function workConsumer(nc: NatsConnection, jsm: JetStreamManager, pool: string, type: string): Promise<Consumer> {
+  const name = CONSUMERS.worker(pool, type);
+  // ERRAND_WORK has work-queue retention: each consumer's filter is one exact subject, so none overlap
+  await ensureConsumer(jsm, STREAMS.work, {
+    durable_name: name,
+    filter_subject: subjects.work(pool, type),
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(ACK_WAIT_MS),
+  });
+  return await jetstream(nc).consumers.get(STREAMS.work, name);
 }
 
 export interface PullerOptions {
+  /** the worker's consumers, by key (one per pool and type) */
   consumers: Map<string, Consumer>;
   slots: number;
   /** start one message; the returned promise settles when its slot is free again */
-  onMessage: (m: JsMsg, pool: string) => Promise<void>;
+  onMessage: (m: JsMsg, key: string) => Promise<void>;
   log: Logger;
   expiresMs?: number;
 }
 
 /**
- * Pull only what free slots allow: each fetch asks for at most the slots
- * that are neither running nor already asked for, and each message starts
- * as it arrives, so no more messages are held than there are free slots.
- * Several pools share the slots, taking turns.
+ * Pull only what free slots allow, across all of the worker's consumers:
+ * the open requests never ask for more messages than there are free slots
+ * (`allocateSlots` shares them), and each message starts as it arrives.
  */
 export class SlotPuller {
   private runningCount = 0;
-  private reserved = 0;
   private stopped = false;
   private scheduled = false;
   private pausedUntil = 0;
   private turn = 0;
+  private readonly asked = new Map<string, number>();
+  private readonly busy = new Set<string>();
   private readonly fetches = new Set<ConsumerMessages>();
   private readonly tasks = new Set<Promise<void>>();
   private retryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PullerOptions) {}
 
+  /** slots running a handler now */
   get inUse(): number {
     return this.runningCount;
   }
@@ -62,7 +59,7 @@ export class SlotPuller {
   }
 
   /** Coalesce: one fetch round per tick however many slots freed. */
-  pump(): void {
+  private pump(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
     queueMicrotask(() => {
@@ -71,56 +68,61 @@ export class SlotPuller {
     });
   }
 
-  private fill(): void {
-    if (this.stopped || Date.now() < this.pausedUntil) return;
-    const free = this.o.slots - this.runningCount - this.reserved;
-    if (free <= 0) return;
-    const pools = [...this.o.consumers.keys()];
-    const share = Math.floor(free / pools.length);
-    let extra = free % pools.length;
-    for (let i = 0; i < pools.length; i++) {
-      const pool = pools[(this.turn + i) % pools.length]!;
-      const n = share + (extra > 0 ? 1 : 0);
-      if (extra > 0) extra--;
-      if (n > 0) void this.fetch(pool, n);
-    }
-    this.turn = (this.turn + 1) % pools.length;
+  private get reserved(): number {
+    let n = 0;
+    for (const k of this.asked.values()) n += k;
+    return n;
   }
 
-  private async fetch(pool: string, n: number): Promise<void> {
-    this.reserved += n;
+  private fill(): void {
+    if (this.stopped || Date.now() < this.pausedUntil) return;
+    const keys = [...this.o.consumers.keys()];
+    const free = this.o.slots - this.runningCount - this.reserved;
+    const plan = allocateSlots(free, keys.map((key) => ({ key, asked: this.asked.get(key) ?? 0, busy: this.busy.has(key) })), this.turn);
+    this.turn = (this.turn + 1) % Math.max(1, keys.length);
+    for (const [key, n] of plan) void this.fetch(key, n);
+  }
+
+  private ask(key: string, delta: number): void {
+    this.asked.set(key, (this.asked.get(key) ?? 0) + delta);
+  }
+
+  private async fetch(key: string, n: number): Promise<void> {
+    this.ask(key, n);
     let got = 0;
     let failed = false;
     try {
-      const iter = await this.o.consumers.get(pool)!.fetch({ max_messages: n, expires: this.o.expiresMs ?? 5_000 });
+      const iter = await this.o.consumers.get(key)!.fetch({ max_messages: n, expires: this.o.expiresMs ?? 5_000 });
       this.fetches.add(iter);
       try {
         for await (const m of iter) {
           got++;
-          this.reserved--;
-          this.run(m, pool);
+          this.ask(key, -1);
+          this.busy.add(key);
+          this.run(m, key);
         }
       } finally {
         this.fetches.delete(iter);
       }
     } catch (err) {
       failed = true;
-      if (!this.stopped) this.o.log.warn('pulling work failed; trying again in 1 s', { pool, err });
+      if (!this.stopped) this.o.log.warn('pulling work failed; trying again in 1 s', { consumer: key, err });
     } finally {
-      this.reserved -= n - got;
+      this.ask(key, -(n - got));
+      if (got === 0) this.busy.delete(key);
       if (failed) this.pauseThenPump(1_000);
       else this.pump();
     }
   }
 
-  private run(m: JsMsg, pool: string): void {
+  private run(m: JsMsg, key: string): void {
     if (this.stopped) {
       m.nak(); // pulled while stopping: hand it straight back
       return;
     }
     this.runningCount++;
     const t = this.o
-      .onMessage(m, pool)
+      .onMessage(m, key)
       .catch((err: unknown) => this.o.log.error('work handler escaped', { err }))
       .finally(() => {
         this.runningCount--;

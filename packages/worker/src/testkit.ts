@@ -1,7 +1,55 @@
-/** Helpers of the worker's integration tests: the test plays the scheduler. */
+/** Helpers of the worker's integration tests (never built into dist/): the test plays the scheduler. */
+import { z } from 'zod';
 import { makeEvent, encodeJson, subjects, type ErrandEvent, type WorkMessage } from '@errand/contracts';
 import type { EventLog, StoredEvent } from '@errand/nats';
 import { waitFor } from '@errand/testing';
+import { defineTaskType, type AnyTaskType } from './registry.ts';
+import { TaskError } from './errors.ts';
+
+function sleepFor(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason as Error)), { once: true });
+  });
+}
+
+/** `test.noop`: returns params.result at once. */
+export const testNoop = defineTaskType({
+  name: 'test.noop',
+  params: z.object({ result: z.unknown().optional() }),
+  run: (ctx) => ctx.params.result ?? null,
+});
+
+/**
+ * `test.sleep`: like the built-in demo.sleep (steps with progress and a
+ * checkpoint each, resume after the last checkpoint, fail at a step).
+ */
+export const testSleep = defineTaskType({
+  name: 'test.sleep',
+  params: z.object({
+    durationMs: z.number().int().min(0),
+    steps: z.number().int().min(1).default(10),
+    failAtStep: z.number().int().min(1).optional(),
+    failAttempts: z.number().int().min(1).optional(),
+    result: z.unknown().optional(),
+  }),
+  run: async (ctx) => {
+    const p = ctx.params;
+    const from = typeof ctx.resume === 'number' ? ctx.resume : 0;
+    for (let step = from + 1; step <= p.steps; step++) {
+      if (p.failAtStep === step && ctx.attempt <= (p.failAttempts ?? Infinity)) {
+        throw new TaskError('step_failed', `failed on reaching step ${step} (attempt ${ctx.attempt})`);
+      }
+      await sleepFor(p.durationMs / p.steps, ctx.signal);
+      ctx.progress(Math.round((step / p.steps) * 10_000) / 100, `step ${step} of ${p.steps}`);
+      await ctx.checkpoint(step);
+    }
+    return { steps: p.steps, resumedFrom: from, result: p.result ?? null };
+  },
+});
+
+export const testTypes = (): AnyTaskType[] => [testNoop, testSleep];
 
 export interface DispatchSpec {
   tenant?: string;
@@ -55,7 +103,7 @@ export async function dispatch(log: EventLog, s: DispatchSpec): Promise<{ work: 
 }
 
 export async function publishWork(log: EventLog, work: WorkMessage, pool = 'default', msgID = `work:${work.taskId}:${work.attempt}`) {
-  await log.publisher.publish(subjects.work(pool), encodeJson(work), { msgID });
+  await log.publisher.publish(subjects.work(pool, work.taskType), encodeJson(work), { msgID });
 }
 
 export async function append(log: EventLog, e: ErrandEvent): Promise<void> {

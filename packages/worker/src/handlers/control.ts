@@ -1,7 +1,7 @@
 import { decodeEvent, subjects } from '@errand/contracts';
 import type { Subscription } from '@nats-io/transport-node';
 import { controlAction, type ControlAction } from '../domain/control.ts';
-import type { RunningAttempt } from '../attempt.ts';
+import type { RunningAttempt } from '../adapters/attempt.ts';
 import type { WorkerDeps } from '../deps.ts';
 
 /** The control side of one running attempt: its subscription and the history check. */
@@ -45,7 +45,7 @@ export function watchTask(a: RunningAttempt, deps: WorkerDeps, delayMs = 50): Co
     const { tenant, taskId, attempt } = a.work;
     const after = await deps.events.history(tenant, taskId, a.lastVerifiedSeq);
     for (const { seq, event } of after) {
-      a.lastVerifiedSeq = Math.max(a.lastVerifiedSeq, seq);
+      a.verifiedUpTo(seq);
       if (a.ended) continue;
       const action = controlAction(attempt, event);
       if (action.kind !== 'ignore') act(action);
@@ -91,7 +91,7 @@ export function watchTask(a: RunningAttempt, deps: WorkerDeps, delayMs = 50): Co
   return {
     verify,
     arm: (seq) => {
-      a.lastVerifiedSeq = seq;
+      a.verifiedUpTo(seq);
       if (delayMs <= 0) subscribe();
       else timer = setTimeout(subscribe, delayMs);
     },

@@ -1,12 +1,12 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decodeJson, workMessageSchema, type WorkMessage } from '@errand/contracts';
 import { annotate, contextFromTraceparent, inSpan, SpanKind, type Context } from '@errand/telemetry';
-import { RunningAttempt } from '../attempt.ts';
+import { RunningAttempt } from '../adapters/attempt.ts';
 import { TaskError } from '../errors.ts';
 import { classifyFailure, willRetry } from '../domain/failure.ts';
 import type { TaskContext } from '../registry.ts';
 import type { WorkerDeps } from '../deps.ts';
-import { appendStarted } from './start.ts';
+import { appendStarted } from '../adapters/started.ts';
 import { watchTask, type Control } from './control.ts';
 
 /** Deliveries of a work message of a type this worker does not know before it fails the task. */
@@ -83,7 +83,7 @@ async function startAndRun(m: JsMsg, w: WorkMessage, trace: Context, deps: Worke
   // a plain ack: were it lost, the message would come back after ack_wait and
   // its `started` check would fail (this attempt has started), so it is dropped
   m.ack();
-  a.startedAtMs = Date.now();
+  a.markStarted(Date.now());
   control.arm(started.seq);
   running.set(a.taskKey, { attempt: a, control });
   const deadline = setTimeout(() => a.endAborted('timeout'), w.timeoutMs);

@@ -1,6 +1,4 @@
-import { z } from 'zod';
-import { defineTaskType } from '../registry.ts';
-import { TaskError } from '../errors.ts';
+import { defineTaskType, TaskError, z } from '@errand/worker';
 import { failsAt, planSleep, stepPercent } from '../domain/sleep.ts';
 import { abortableSleep } from './abortable.ts';
 

@@ -5,7 +5,7 @@ import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
 import { loadConfig } from '@errand/config';
 import { makeEvent } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
-import { append, dispatch, waitForEvent } from './testkit.ts';
+import { append, dispatch, waitForEvent, testTypes } from './testkit.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   workerNc = await connectNats({ url: server.url, name: 'worker' });
   await provision(nc);
   log = new EventLog(nc);
-  worker = buildWorker({ config: loadConfig({ NATS_URL: server.url }), nc: workerNc, log: createLogger('worker', {}, 'error'), workerId: 'w-rc' });
+  worker = buildWorker({ config: loadConfig({ NATS_URL: server.url }), nc: workerNc, log: createLogger('worker', {}, 'error'), workerId: 'w-rc', types: testTypes() });
   await worker.start();
 });
 afterAll(async () => {
@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 it('a cancel written right after a server restart still stops the running task', async () => {
-  await dispatch(log, { taskId: 'rc1', taskType: 'demo.sleep', params: { durationMs: 30_000, steps: 300 } });
+  await dispatch(log, { taskId: 'rc1', taskType: 'test.sleep', params: { durationMs: 30_000, steps: 300 } });
   await waitForEvent(log, 'acme', 'rc1', 'checkpoint');
   await server.kill();
   await server.restart();
@@ -79,11 +79,11 @@ async function linkProxy(targetPort: number) {
 it('a cancel written while the worker was cut off is found in the log when it reconnects', async () => {
   const link = await linkProxy(server.port);
   const cutNc = await connectNats({ url: link.url, name: 'worker-cut' });
-  const cutWorker = buildWorker({ config: loadConfig({ NATS_URL: link.url }), nc: cutNc, log: createLogger('worker', {}, 'error'), workerId: 'w-cut' });
+  const cutWorker = buildWorker({ config: loadConfig({ NATS_URL: link.url }), nc: cutNc, log: createLogger('worker', {}, 'error'), workerId: 'w-cut', types: testTypes() });
   await worker.stop(); // only the worker behind the proxy takes this task
   await cutWorker.start();
   try {
-    await dispatch(log, { taskId: 'rc2', taskType: 'demo.sleep', params: { durationMs: 30_000, steps: 300 } });
+    await dispatch(log, { taskId: 'rc2', taskType: 'test.sleep', params: { durationMs: 30_000, steps: 300 } });
     await waitForEvent(log, 'acme', 'rc2', 'checkpoint');
     link.cut();
     // written while the worker cannot hear it: only its re-read after reconnecting can find it

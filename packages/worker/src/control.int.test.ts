@@ -3,9 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
 import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
 import { loadConfig } from '@errand/config';
-import { makeEvent, type EventOf } from '@errand/contracts';
+import { CONSUMERS, STREAMS, makeEvent, type EventOf } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
-import { append, dispatch, publishWork, types, waitForEvent } from './testkit.ts';
+import { append, dispatch, publishWork, types, waitForEvent, testTypes } from './testkit.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -23,9 +23,9 @@ beforeAll(async () => {
   log = new EventLog(nc);
   const quiet = createLogger('worker', {}, 'error');
   const config = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '4' });
-  worker = buildWorker({ config, nc, log: quiet, workerId: 'w-main' });
-  const soloConfig = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '1', ERRAND_WORKER_POOLS: 'solo' });
-  solo = buildWorker({ config: soloConfig, nc, log: quiet, workerId: 'w-solo' });
+  worker = buildWorker({ config, nc, log: quiet, workerId: 'w-main', types: testTypes() });
+  const soloConfig = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '1' });
+  solo = buildWorker({ config: soloConfig, nc, log: quiet, workerId: 'w-solo', types: testTypes(), pool: 'solo' });
   await Promise.all([worker.start(), solo.start()]);
 });
 afterAll(async () => {
@@ -39,7 +39,7 @@ const long = { durationMs: 20_000, steps: 400 }; // 50 ms steps
 
 describe('control of a running task', () => {
   it('cancel-requested aborts the handler and writes cancelled with the last checkpoint as partial, then nothing', async () => {
-    await dispatch(log, { taskId: 'can1', taskType: 'demo.sleep', params: long });
+    await dispatch(log, { taskId: 'can1', taskType: 'test.sleep', params: long });
     await waitForEvent(log, T, 'can1', 'checkpoint');
     const asked = Date.now();
     await append(log, makeEvent('cancel-requested', task('can1'), new Date(), { by: 'u1' }));
@@ -55,7 +55,7 @@ describe('control of a running task', () => {
   });
 
   it('a cancel with discardPartial writes cancelled without partial', async () => {
-    await dispatch(log, { taskId: 'can2', taskType: 'demo.sleep', params: long });
+    await dispatch(log, { taskId: 'can2', taskType: 'test.sleep', params: long });
     await waitForEvent(log, T, 'can2', 'checkpoint');
     await append(log, makeEvent('cancel-requested', task('can2'), new Date(), { by: 'u1', discardPartial: true }));
     const h = await waitForEvent(log, T, 'can2', 'cancelled');
@@ -64,7 +64,7 @@ describe('control of a running task', () => {
   });
 
   it('its own deadline aborts the handler and writes timed-out', async () => {
-    await dispatch(log, { taskId: 'to1', taskType: 'demo.sleep', params: long, timeoutMs: 200 });
+    await dispatch(log, { taskId: 'to1', taskType: 'test.sleep', params: long, timeoutMs: 200 });
     const h = await waitForEvent(log, T, 'to1', 'timed-out');
     const e = h.at(-1)!.event as EventOf<'timed-out'>;
     expect(e).toMatchObject({ attempt: 1, timeoutMs: 200 });
@@ -74,7 +74,7 @@ describe('control of a running task', () => {
   });
 
   it('a dispatch of a higher attempt stops the handler, which writes nothing more', async () => {
-    await dispatch(log, { taskId: 'sup1', taskType: 'demo.sleep', params: long });
+    await dispatch(log, { taskId: 'sup1', taskType: 'test.sleep', params: long });
     await waitForEvent(log, T, 'sup1', 'checkpoint');
     const last = await log.lastSeq(T, 'sup1');
     const d = await log.append(makeEvent('dispatched', task('sup1'), new Date(), { attempt: 2, pool: 'other' }), { expectLastSeq: last });
@@ -85,13 +85,13 @@ describe('control of a running task', () => {
 
   it('drops a work message whose task was cancelled before it started', async () => {
     // the scheduler's part by hand: dispatched, then a cancel, then the work message
-    const { work } = await dispatch(log, { taskId: 'pre1', taskType: 'demo.noop', publish: false });
+    const { work } = await dispatch(log, { taskId: 'pre1', taskType: 'test.noop', publish: false });
     await append(log, makeEvent('cancel-requested', task('pre1'), new Date(), { by: 'u1' }));
     await publishWork(log, work);
     const jsm = await log.jsm();
     await waitFor(
       async () => {
-        const ci = await jsm.consumers.info('ERRAND_WORK', 'errand-worker-default');
+        const ci = await jsm.consumers.info(STREAMS.work, CONSUMERS.worker('default', 'test.noop'));
         return ci.num_pending === 0 && ci.num_ack_pending === 0;
       },
       { what: 'the work message handled' },
@@ -100,10 +100,10 @@ describe('control of a running task', () => {
   });
 
   it('stop() aborts running handlers and reports them failed for a retry', async () => {
-    const config = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_POOLS: 'drain' });
-    const w = buildWorker({ config, nc, log: createLogger('worker', {}, 'error'), workerId: 'w-drain' });
+    const config = loadConfig({ NATS_URL: server.url });
+    const w = buildWorker({ config, nc, log: createLogger('worker', {}, 'error'), workerId: 'w-drain', types: testTypes(), pool: 'drain' });
     await w.start();
-    await dispatch(log, { taskId: 'drain1', taskType: 'demo.sleep', params: long, pool: 'drain' });
+    await dispatch(log, { taskId: 'drain1', taskType: 'test.sleep', params: long, pool: 'drain' });
     await waitForEvent(log, T, 'drain1', 'started');
     const t0 = Date.now();
     await w.stop();
@@ -116,7 +116,7 @@ describe('control of a running task', () => {
     let most = 0;
     const probe = setInterval(() => (most = Math.max(most, solo.running().length)), 5);
     const ids = ['solo1', 'solo2', 'solo3'];
-    for (const id of ids) await dispatch(log, { taskId: id, taskType: 'demo.sleep', params: { durationMs: 60, steps: 2 }, pool: 'solo' });
+    for (const id of ids) await dispatch(log, { taskId: id, taskType: 'test.sleep', params: { durationMs: 60, steps: 2 }, pool: 'solo' });
     const spans: [number, number][] = [];
     for (const id of ids) {
       const h = await waitForEvent(log, T, id, 'completed');

@@ -1,11 +1,11 @@
 import { makeEvent, encodeJson, type EventOf, type EventPayload, type WorkMessage } from '@errand/contracts';
 import type { Context } from '@errand/telemetry';
 import type { Logger } from '@errand/nats';
-import { ProgressThrottle } from './domain/throttle.ts';
-import { EtaEstimator } from './domain/eta.ts';
+import { ProgressThrottle } from '../domain/throttle.ts';
+import { EtaEstimator } from '../domain/eta.ts';
 import { blobNames } from '@errand/nats';
-import { TaskAbortedError, type AbortKind } from './errors.ts';
-import type { WorkerDeps } from './deps.ts';
+import { TaskAbortedError, type AbortKind } from '../errors.ts';
+import type { WorkerDeps } from '../deps.ts';
 
 type Terminal = 'completed' | 'failed' | 'cancelled' | 'timed-out';
 interface Report {
@@ -23,14 +23,12 @@ const PROGRESS_INTERVAL_MS = 250;
  * (its terminal event written, or someone else's seen) nothing more is written.
  */
 export class RunningAttempt {
-  readonly controller = new AbortController();
   readonly log: Logger;
-  abortKind: AbortKind | undefined;
-  /** 'written': this worker wrote the terminal event; 'silenced': someone else ended or superseded the attempt */
-  ended: false | 'written' | 'silenced' = false;
-  /** stream sequence up to which the task's history has been checked */
-  lastVerifiedSeq = 0;
-  startedAtMs = 0;
+  private readonly controller = new AbortController();
+  private kind: AbortKind | undefined;
+  private endedAs: false | 'written' | 'silenced' = false;
+  private verifiedSeq = 0;
+  private startedAtMs = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private lastCheckpointRef: string | undefined;
   private lastPercent: number | undefined;
@@ -53,6 +51,26 @@ export class RunningAttempt {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+  /** why the signal fired, if it did */
+  get abortKind(): AbortKind | undefined {
+    return this.kind;
+  }
+  /** 'written': this worker wrote the terminal event; 'silenced': someone else ended or superseded the attempt */
+  get ended(): false | 'written' | 'silenced' {
+    return this.endedAs;
+  }
+  /** stream sequence up to which the task's history has been checked */
+  get lastVerifiedSeq(): number {
+    return this.verifiedSeq;
+  }
+  /** the history has been checked up to `seq` (never moves back) */
+  verifiedUpTo(seq: number): void {
+    this.verifiedSeq = Math.max(this.verifiedSeq, seq);
+  }
+  /** the handler starts now: the ETA counts from here */
+  markStarted(nowMs: number): void {
+    this.startedAtMs = nowMs;
   }
   get taskKey(): string {
     return `${this.work.tenant}/${this.work.taskId}`;
@@ -123,14 +141,14 @@ export class RunningAttempt {
   /** Fire the handler's signal (once). */
   abortWith(kind: AbortKind, message: string): void {
     if (this.controller.signal.aborted) return;
-    this.abortKind = kind;
+    this.kind = kind;
     this.controller.abort(new TaskAbortedError(kind, message));
   }
 
   /** Someone else ended or superseded this attempt: abort and write nothing more. */
   silence(why: string): void {
     if (this.ended) return;
-    this.ended = 'silenced';
+    this.endedAs = 'silenced';
     this.log.info('attempt ended elsewhere; stopping the handler', { why });
     this.stopTimers();
     this.abortWith('superseded', why);
@@ -149,7 +167,7 @@ export class RunningAttempt {
   /** Abort for a cancel or timeout and write `cancelled` / `timed-out` with the last checkpoint as partial. */
   endAborted(kind: 'cancel' | 'timeout', opts: { discardPartial?: boolean } = {}): void {
     if (this.ended) return;
-    this.ended = 'written';
+    this.endedAs = 'written';
     this.stopTimers();
     this.flushProgress();
     this.abortWith(kind, kind === 'cancel' ? 'cancel requested' : `time limit of ${this.work.timeoutMs} ms exceeded`);
@@ -170,7 +188,7 @@ export class RunningAttempt {
   complete(result: unknown): void {
     if (this.ended === 'silenced') return;
     if (!this.ended) this.flushProgress();
-    this.ended = 'written';
+    this.endedAs = 'written';
     this.stopTimers();
     const { tenant, taskId, attempt } = this.work;
     void this.enqueue('completed', async () => {
@@ -187,7 +205,7 @@ export class RunningAttempt {
   /** The handler threw (and the attempt had not ended). */
   fail(error: { code: string; message: string }, willRetry: boolean): void {
     if (this.ended) return;
-    this.ended = 'written';
+    this.endedAs = 'written';
     this.stopTimers();
     this.flushProgress();
     void this.enqueue('failed', () => this.append('failed', { attempt: this.work.attempt, error, willRetry }));

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineTaskType, type AnyTaskType } from '../registry.ts';
+import { defineTaskType, z, type TaskType } from '@errand/worker';
 import { buildReport, dayMessage, reportRow, reportStart, seedOf, type ReportRow } from '../domain/report.ts';
 import { abortableSleep } from './abortable.ts';
 
@@ -10,7 +9,7 @@ const checkpointSchema = z.object({ fromMs: z.number(), rows: z.array(z.custom<R
  * A simulated sales report: about `msPerDay` per day (2 s by default), a
  * progress message and a checkpoint per day, and a real document at the end.
  */
-export function reportType(msPerDay: number): AnyTaskType {
+export function reportType(msPerDay: number): TaskType {
   return defineTaskType({
     name: 'demo.report',
     description: 'A simulated daily sales report over `days` days (about 2 s per day), with totals and a summary.',

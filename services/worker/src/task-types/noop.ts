@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { defineTaskType } from '../registry.ts';
+import { defineTaskType, z } from '@errand/worker';
 
 /** The benchmark's hot path: returns `result` at once, no progress, no checkpoint. */
 export const noopType = defineTaskType({

@@ -5,10 +5,10 @@ import { Kvm } from '@nats-io/kv';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
 import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
 import { loadConfig } from '@errand/config';
-import { BUCKETS, decodeJson, makeEvent, subjects, taskTypeInfoSchema, type EventOf, type Heartbeat } from '@errand/contracts';
+import { BUCKETS, CONSUMERS, STREAMS, decodeJson, makeEvent, subjects, taskTypeInfoSchema, type EventOf, type Heartbeat } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
 import { defineTaskType } from './registry.ts';
-import { dispatch, publishWork, types, waitForEvent } from './testkit.ts';
+import { dispatch, publishWork, types, waitForEvent, testTypes } from './testkit.ts';
 import { Blobs } from '@errand/nats';
 
 let server: NatsServer;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   await provision(nc);
   log = new EventLog(nc);
   const config = loadConfig({ NATS_URL: server.url, ERRAND_HEARTBEAT_MS: '100', ERRAND_WORKER_CONCURRENCY: '4', ERRAND_RESULT_INLINE_MAX: '2048' });
-  worker = buildWorker({ config, nc, log: createLogger('worker', {}, 'error'), workerId: 'w-test', types: [counted, stubborn], reportMsPerDay: 5 });
+  worker = buildWorker({ config, nc, log: createLogger('worker', {}, 'error'), workerId: 'w-test', types: [...testTypes(), counted, stubborn] });
   await worker.start();
 });
 afterAll(async () => {
@@ -60,7 +60,7 @@ afterAll(async () => {
 describe('worker', () => {
   it('publishes its task types with JSON Schemas to KV errand_types', async () => {
     const kv = await new Kvm(nc).open(BUCKETS.types);
-    for (const name of ['demo.noop', 'demo.sleep', 'demo.report', 'test.counted']) {
+    for (const name of ['test.noop', 'test.sleep', 'test.counted']) {
       const entry = await kv.get(name);
       const info = taskTypeInfoSchema.parse(decodeJson(entry!.value));
       expect(info.name).toBe(name);
@@ -68,10 +68,10 @@ describe('worker', () => {
     }
   });
 
-  it('runs demo.sleep: started, throttled progress (first and last kept), checkpoints, completed, in order', async () => {
+  it('runs test.sleep: started, throttled progress (first and last kept), checkpoints, completed, in order', async () => {
     const beats: Heartbeat[] = [];
     const sub = nc.subscribe(subjects.heartbeat, { callback: (_e, m) => void beats.push(decodeJson(m.data) as Heartbeat) });
-    await dispatch(log, { taskId: 'sleep1', taskType: 'demo.sleep', params: { durationMs: 600, steps: 6, result: 'r' } });
+    await dispatch(log, { taskId: 'sleep1', taskType: 'test.sleep', params: { durationMs: 600, steps: 6, result: 'r' } });
     const h = await waitForEvent(log, T, 'sleep1', 'completed');
     sub.unsubscribe();
     const ts = types(h);
@@ -95,7 +95,7 @@ describe('worker', () => {
 
   it('fails retryably at failAtStep, then resumes after the last checkpoint on the next attempt', async () => {
     const params = { durationMs: 80, steps: 4, failAtStep: 3, failAttempts: 1 };
-    await dispatch(log, { taskId: 'retry1', taskType: 'demo.sleep', params });
+    await dispatch(log, { taskId: 'retry1', taskType: 'test.sleep', params });
     let h = await waitForEvent(log, T, 'retry1', 'failed');
     const failed = h.at(-1)!.event;
     expect(failed).toMatchObject({ type: 'failed', attempt: 1, willRetry: true, error: { code: 'step_failed' } });
@@ -104,7 +104,7 @@ describe('worker', () => {
     const resume = (cps.at(-1)!.event as EventOf<'checkpoint'>).ref;
     expect(await new Blobs(nc).getJson(resume)).toEqual({ value: 2 });
 
-    await dispatch(log, { taskId: 'retry1', taskType: 'demo.sleep', params, attempt: 2, resume });
+    await dispatch(log, { taskId: 'retry1', taskType: 'test.sleep', params, attempt: 2, resume });
     h = await waitForEvent(log, T, 'retry1', 'completed');
     const events = h.map((x) => x.event);
     expect(events.find((e) => e.type === 'started' && e.attempt === 2)).toMatchObject({ resumedFrom: resume });
@@ -112,17 +112,17 @@ describe('worker', () => {
   });
 
   it('says willRetry false when the last attempt fails, and invalid params are never retried', async () => {
-    await dispatch(log, { taskId: 'last1', taskType: 'demo.sleep', params: { durationMs: 10, steps: 2, failAtStep: 1 }, maxAttempts: 1 });
+    await dispatch(log, { taskId: 'last1', taskType: 'test.sleep', params: { durationMs: 10, steps: 2, failAtStep: 1 }, maxAttempts: 1 });
     const h = await waitForEvent(log, T, 'last1', 'failed');
     expect(h.at(-1)!.event).toMatchObject({ attempt: 1, willRetry: false });
 
-    await dispatch(log, { taskId: 'bad1', taskType: 'demo.sleep', params: { durationMs: 'soon' } });
+    await dispatch(log, { taskId: 'bad1', taskType: 'test.sleep', params: { durationMs: 'soon' } });
     const b = await waitForEvent(log, T, 'bad1', 'failed');
     expect(b.at(-1)!.event).toMatchObject({ willRetry: false, error: { code: 'invalid_params' } });
   });
 
-  it('runs demo.noop and keeps a large result in the object store', async () => {
-    await dispatch(log, { taskId: 'noop1', taskType: 'demo.noop', params: { result: { answer: 42 } } });
+  it('runs test.noop and keeps a large result in the object store', async () => {
+    await dispatch(log, { taskId: 'noop1', taskType: 'test.noop', params: { result: { answer: 42 } } });
     const h = await waitForEvent(log, T, 'noop1', 'completed');
     expect(types(h)).toEqual(['submitted', 'dispatched', 'started', 'completed']);
     expect(h.at(-1)!.event).toMatchObject({ result: { answer: 42 } });
@@ -143,7 +143,7 @@ describe('worker', () => {
     const jsm = await log.jsm();
     await waitFor(
       async () => {
-        const ci = await jsm.consumers.info('ERRAND_WORK', 'errand-worker-default');
+        const ci = await jsm.consumers.info(STREAMS.work, CONSUMERS.worker('default', 'test.counted'));
         return ci.num_pending === 0 && ci.num_ack_pending === 0;
       },
       { what: 'every work message handled' },
@@ -162,17 +162,5 @@ describe('worker', () => {
     const h = await waitForEvent(log, T, 'stub1', 'completed');
     expect(types(h).slice(2)).toEqual(['started', 'progress', 'cancel-requested', 'cancelled', 'completed']);
     expect(h.at(-1)!.event).toMatchObject({ attempt: 1, result: { late: true } });
-  });
-
-  it('runs demo.report with a message per day and a result document', async () => {
-    await dispatch(log, { taskId: 'rep1', taskType: 'demo.report', params: { days: 3 } });
-    const h = await waitForEvent(log, T, 'rep1', 'completed');
-    const progress = h.map((x) => x.event).filter((e) => e.type === 'progress');
-    expect(progress[0]).toMatchObject({ message: expect.stringMatching(/^Day 1 of 3/) });
-    expect(progress.at(-1)).toMatchObject({ percent: 100, message: expect.stringMatching(/^Day 3 of 3/) });
-    const result = (h.at(-1)!.event as EventOf<'completed'>).result as { rows: unknown[]; summary: string; totals: { orders: number } };
-    expect(result.rows).toHaveLength(3);
-    expect(result.summary).toContain('Over 3 days');
-    expect(result.totals.orders).toBeGreaterThan(0);
   });
 });
