@@ -102,7 +102,7 @@ export function parseTypeConcurrency(value: string | undefined): Map<string, num
 }
 
 /** Read and check the configuration; a bad value is a clear error at start-up. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
