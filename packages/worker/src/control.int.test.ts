@@ -112,11 +112,25 @@ describe('control of a running task', () => {
     expect(h.at(-1)!.event).toMatchObject({ type: 'failed', attempt: 1, willRetry: true, error: { code: 'worker_shutdown' } });
   });
 
-  it('a worker with one slot never holds two tasks', async () => {
+  it('a worker with one slot never holds two tasks, across its types', async () => {
     let most = 0;
+    let mostHeld = 0;
     const probe = setInterval(() => (most = Math.max(most, solo.running().length)), 5);
-    const ids = ['solo1', 'solo2', 'solo3'];
-    for (const id of ids) await dispatch(log, { taskId: id, taskType: 'test.sleep', params: { durationMs: 60, steps: 2 }, pool: 'solo' });
+    const jsm = await log.jsm();
+    let probing = true;
+    // messages delivered and not yet acked, over both of its consumers: never more than its one slot
+    const held = (async () => {
+      while (probing) {
+        const infos = await Promise.all(['test.sleep', 'test.noop'].map((t) => jsm.consumers.info(STREAMS.work, CONSUMERS.worker('solo', t))));
+        mostHeld = Math.max(mostHeld, infos.reduce((n, i) => n + i.num_ack_pending, 0));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const ids = ['solo1', 'solo2', 'solo3', 'solo4'];
+    for (const [i, id] of ids.entries()) {
+      const params = i % 2 ? { result: id } : { durationMs: 60, steps: 2 };
+      await dispatch(log, { taskId: id, taskType: i % 2 ? 'test.noop' : 'test.sleep', params, pool: 'solo' });
+    }
     const spans: [number, number][] = [];
     for (const id of ids) {
       const h = await waitForEvent(log, T, id, 'completed');
@@ -125,7 +139,10 @@ describe('control of a running task', () => {
       spans.push([started.seq, done.seq]);
     }
     clearInterval(probe);
+    probing = false;
+    await held;
     expect(most).toBe(1);
+    expect(mostHeld).toBeLessThanOrEqual(1);
     spans.sort((a, b) => a[0] - b[0]);
     for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThan(spans[i - 1]![1]);
   });

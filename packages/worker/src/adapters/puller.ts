@@ -6,6 +6,8 @@ import { ensureConsumer, type Logger } from '@errand/nats';
 import { allocateSlots } from '../domain/allocate.ts';
 
 const ACK_WAIT_MS = 30_000;
+/** the shortest pull request nats.js accepts */
+const MIN_EXPIRES_MS = 1_000;
 
 /** The worker's durable pull consumer of one task type on one pool (filter `subjects.work(pool, type)`). */
 export async function workConsumer(nc: NatsConnection, jsm: JetStreamManager, pool: string, type: string): Promise<Consumer> {
@@ -80,19 +82,22 @@ export class SlotPuller {
     const free = this.o.slots - this.runningCount - this.reserved;
     const plan = allocateSlots(free, keys.map((key) => ({ key, asked: this.asked.get(key) ?? 0, busy: this.busy.has(key) })), this.turn);
     this.turn = (this.turn + 1) % Math.max(1, keys.length);
-    for (const [key, n] of plan) void this.fetch(key, n);
+    // a consumer left without a request waits for one to end: keep this round's short, so slots rotate soon
+    const starved = keys.some((k) => (this.asked.get(k) ?? 0) === 0 && !plan.has(k));
+    const expires = starved ? MIN_EXPIRES_MS : (this.o.expiresMs ?? 5_000);
+    for (const [key, n] of plan) void this.fetch(key, n, expires);
   }
 
   private ask(key: string, delta: number): void {
     this.asked.set(key, (this.asked.get(key) ?? 0) + delta);
   }
 
-  private async fetch(key: string, n: number): Promise<void> {
+  private async fetch(key: string, n: number, expires: number): Promise<void> {
     this.ask(key, n);
     let got = 0;
     let failed = false;
     try {
-      const iter = await this.o.consumers.get(key)!.fetch({ max_messages: n, expires: this.o.expiresMs ?? 5_000 });
+      const iter = await this.o.consumers.get(key)!.fetch({ max_messages: n, expires });
       this.fetches.add(iter);
       try {
         for await (const m of iter) {
