@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { workspacePackages } from './check-deps.mjs';
-import { ROOT } from './bootstrap.mjs';
+import { bootstrap, ROOT } from './bootstrap.mjs';
 
 export const SDK_ROOTS = ['@errand/worker', '@errand/client'];
 
@@ -69,8 +69,9 @@ function main() {
     process.stderr.write(`pack:sdk: cannot pack:\n  ${bad.join('\n  ')}\n`);
     return 1;
   }
-  const pnpm = process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath) ? [process.execPath, process.env.npm_execpath] : ['pnpm'];
-  const [cmd, ...pre] = pnpm;
+  // pnpm and the dependencies as `npm start` gets them (packing needs no nats-server)
+  process.env.ERRAND_SKIP_NATS_INSTALL ??= '1';
+  const [cmd, ...pre] = bootstrap().pnpm;
   // build only what is packed: each package after the ones it depends on
   run(cmd, [...pre, '-r', ...SDK_ROOTS.flatMap((n) => ['--filter', `${n}...`]), 'run', 'build'], ROOT);
   mkdirSync(out, { recursive: true });
