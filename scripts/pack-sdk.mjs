@@ -50,9 +50,13 @@ export function packProblems(p) {
   return problems;
 }
 
-function run(cmd, args, cwd) {
-  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit code ${r.status}`})`);
+function run(cmd, args, cwd, quiet = false) {
+  // pnpm pack lists every file: shown only when it fails
+  const r = spawnSync(cmd, args, { cwd, stdio: ['ignore', quiet ? 'pipe' : 'inherit', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) {
+    if (quiet && r.stdout) process.stderr.write(r.stdout);
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.error?.message ?? `exit code ${r.status}`})`);
+  }
 }
 
 function main() {
@@ -75,7 +79,7 @@ function main() {
   // build only what is packed: each package after the ones it depends on
   run(cmd, [...pre, '-r', ...SDK_ROOTS.flatMap((n) => ['--filter', `${n}...`]), 'run', 'build'], ROOT);
   mkdirSync(out, { recursive: true });
-  for (const p of pkgs) run(cmd, [...pre, 'pack', '--pack-destination', out], p.dir);
+  for (const p of pkgs) run(cmd, [...pre, 'pack', '--pack-destination', out], p.dir, true);
   const tarballs = readdirSync(out).filter((f) => f.endsWith('.tgz'));
   process.stdout.write(`pack:sdk: ${pkgs.length} packages (${pkgs.map((p) => p.name).join(', ')}) in ${out}: ${tarballs.join(', ')}\n`);
   process.stdout.write(`install them in a project with: npm install ${join(out, '*.tgz')}\n`);
