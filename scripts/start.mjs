@@ -139,6 +139,9 @@ function pipeLines(stream, onLine) {
 let stopping = false;
 const running = new Map(); // name -> proc
 
+// From the TypeScript sources (development): `--conditions=development` makes every
+// @errand/* import resolve to its src/index.ts, so nothing needs building first.
+// Production runs the build instead: node services/<name>/dist/main.js (Dockerfile).
 function spawnService(svc) {
   const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', `services/${svc.dir}/src/main.ts`], {
     cwd: ROOT,
