@@ -27,6 +27,10 @@ const envSchema = z.object({
   /** how often a worker beats */
   ERRAND_HEARTBEAT_MS: int(100).default(3_000),
   ERRAND_CANCEL_GRACE_MS: int(0).default(10_000),
+  /** how long after a task's deadline the scheduler writes `timed-out` when the worker has not */
+  ERRAND_TIMEOUT_SLACK_MS: int(0).default(2_000),
+  /** attempts of a task whose type's defaults are not known to the scheduler */
+  ERRAND_DEFAULT_MAX_ATTEMPTS: int(1).default(3),
   /** task slots of one worker process */
   ERRAND_WORKER_CONCURRENCY: int(1).default(8),
   /** pools a worker serves (comma-separated) */

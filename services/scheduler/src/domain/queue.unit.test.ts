@@ -19,10 +19,12 @@ describe('FairQueue', () => {
     expect(q.remove('a1')).toBe(true);
     expect(q.remove('a1')).toBe(false);
     expect(q.size).toBe(3);
-    expect(q.pop(() => true)?.key).toBe('a2');
-    expect(q.pop(() => true)?.key).toBe('b1');
-    expect(q.pop(() => true)?.key).toBe('a3');
-    expect(q.pop(() => true)).toBeUndefined();
+    expect(q.order()).toEqual(['a2', 'b1', 'a3']);
+    q.take('a2');
+    q.take('b1');
+    expect(q.order()).toEqual(['a3']);
+    q.take('a3');
+    expect(q.order()).toEqual([]);
   });
 
   it('puts a retry at the front of its line', () => {
@@ -44,11 +46,22 @@ describe('FairQueue', () => {
     expect(q.positionFor('c', 9)).toBe(1);
   });
 
-  it('passes over a task that does not fit without losing it', () => {
+  it('moves the turn past the line of a task taken (dispatched), and walking changes nothing', () => {
     const q = new FairQueue();
-    q.push('r1', 'a', 5);
-    q.push('s1', 'a', 5);
-    expect(q.pop((k) => k !== 'r1')?.key).toBe('s1');
-    expect(q.pop(() => true)?.key).toBe('r1');
+    for (const k of ['a1', 'a2']) q.push(k, 't/a', 5);
+    for (const k of ['b1', 'b2']) q.push(k, 't/b', 5);
+    expect(q.order()).toEqual(['a1', 'b1', 'a2', 'b2']);
+    expect(q.order()).toEqual(['a1', 'b1', 'a2', 'b2']);
+    q.take('a1');
+    expect(q.order()).toEqual(['b1', 'a2', 'b2']);
+    q.take('b1');
+    expect(q.order()).toEqual(['a2', 'b2']);
+  });
+
+  it('keeps one line per tenant and user: two tenants\' users of one name are two lines', () => {
+    const q = new FairQueue();
+    for (const k of ['x1', 'x2']) q.push(k, 'acme/sam', 5);
+    for (const k of ['y1', 'y2']) q.push(k, 'beta/sam', 5);
+    expect(q.order()).toEqual(['x1', 'y1', 'x2', 'y2']);
   });
 });
