@@ -47,30 +47,39 @@ export class TypeCatalog {
   private readonly listeners = new Set<(c: CatalogChange) => void>();
   private readonly now: () => number;
   private stops: (() => void)[] = [];
+  private kv: KV | undefined;
 
-  private constructor(
-    private readonly kv: KV,
+  /** A catalog that knows nothing until `start`. */
+  constructor(
+    private readonly nc: NatsConnection,
     private readonly o: CatalogOptions,
   ) {
     this.liveness = new Liveness(o.leaseMs);
     this.now = o.now ?? Date.now;
   }
 
-  /** Open the catalog: resolves once every type already published is known. */
+  /** A started catalog. */
   static async open(nc: NatsConnection, o: CatalogOptions): Promise<TypeCatalog> {
-    const c = new TypeCatalog(await new Kvm(nc).open(BUCKETS.types), o);
-    await c.start(nc);
+    const c = new TypeCatalog(nc, o);
+    await c.start();
     return c;
   }
 
-  private async start(nc: NatsConnection): Promise<void> {
-    const sub: Subscription = nc.subscribe(subjects.heartbeat, { callback: (err, msg) => !err && this.onBeat(msg.data) });
+  /** Follow the bucket and the heartbeats: resolves once every type already published is known. */
+  async start(): Promise<void> {
+    const nc = this.nc;
+    const kv = (this.kv = await new Kvm(nc).open(BUCKETS.types));
+    const sub: Subscription = nc.subscribe(subjects.heartbeat, {
+      callback: (err, msg) => {
+        if (!err) this.onBeat(msg.data);
+      },
+    });
     this.stops.push(() => sub.unsubscribe());
     // watch first, then list: an update in between is not missed
-    const watcher = await this.kv.watch({ include: KvWatchInclude.UpdatesOnly });
+    const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
     this.stops.push(() => watcher.stop());
-    for await (const key of await this.kv.keys()) {
-      const e = await this.kv.get(key);
+    for await (const key of await kv.keys()) {
+      const e = await kv.get(key);
       if (e && e.operation === 'PUT' && !this.infos.has(key)) this.put(key, e.string());
     }
     void (async () => {
@@ -163,7 +172,7 @@ export class TypeCatalog {
   /** A type's info from the catalog, or (published a moment ago, not watched yet) from the bucket. */
   async lookup(name: string): Promise<TaskTypeInfo | undefined> {
     const cached = this.infos.get(name);
-    if (cached) return cached;
+    if (cached || !this.kv) return cached;
     const e = await this.kv.get(name).catch(() => null);
     return e && e.operation === 'PUT' ? this.put(name, e.string()) : undefined;
   }
