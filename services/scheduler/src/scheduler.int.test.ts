@@ -229,4 +229,26 @@ describe('scheduler against a real NATS', () => {
     await own.stop();
     await sleepy.stop();
   });
+
+  it('answers why tasks wait: all slots busy, with the tasks ahead', async () => {
+    const tenant = 'why';
+    await scheduler({ ERRAND_CONCURRENCY: '1' });
+    const started: string[] = [];
+    const w = await fakeWorker({ complete: false, started });
+    const first = await submit(tenant);
+    await waitFor(() => started.includes(first), { what: 'the first task to start' });
+    const second = await submit(tenant);
+    const third = await submit(tenant, 5, 'other');
+    await waitFor(async () => (await types(tenant, third)).includes('queued'), { what: 'admissions' });
+    const ask = async () =>
+      waitingReplySchema.parse(decodeJson((await nc.request(subjects.waiting, encodeJson({ tasks: [first, second, third].map((id) => ({ tenant, id })) }), { timeout: 2_000 })).data));
+    const reply = await ask();
+    expect(reply.items[first]).toBeUndefined(); // running: not waiting
+    expect(reply.items[second]).toEqual({ reason: 'concurrency', ahead: 0, message: '0 tasks ahead; the 1 slot is busy' });
+    expect(reply.items[third]).toMatchObject({ reason: 'concurrency', ahead: 1 });
+    await log.append(makeEvent('completed', { taskId: first, tenant }, new Date(), { attempt: 1, result: 'ok' }));
+    await waitFor(() => started.includes(second), { what: 'the second task to start' });
+    expect((await ask()).items[third]).toMatchObject({ reason: 'concurrency', ahead: 0 });
+    await w.stop();
+  });
 });

@@ -328,3 +328,14 @@ describe('routing by liveness', () => {
       .then((out) => expect(out.map((c) => [c.event.taskId, c.event.type])).toEqual([['a', 'queued'], ['b', 'rejected']]));
   });
 });
+
+describe('pending without a live worker', () => {
+  it('given a user whose 10 queued tasks wait for a worker, then the 11th is refused with queue_full', () => {
+    const log = new Log();
+    for (let i = 0; i < 10; i++) log.queue(`m${i}`, { user: 'u1', type: 'demo.report' });
+    log.submit('m10', { user: 'u1', type: 'demo.report' });
+    spec(log.events)
+      .when({ live: new Set(['demo.sleep']) })
+      .then((out) => expect(out.map((c) => c.event)).toEqual([expect.objectContaining({ taskId: 'm10', type: 'rejected', code: 'queue_full' })]));
+  });
+});

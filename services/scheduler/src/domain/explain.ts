@@ -3,6 +3,7 @@ import { busyOf, walkInput, type DecideInput } from './decide.ts';
 import { walkReady, type Step } from './walk.ts';
 
 const tasks = (n: number) => `${n} task${n === 1 ? '' : 's'} ahead`;
+const busy = (n: number, of = '') => (n === 1 ? `the 1 slot${of} is busy` : `all ${n} slots${of} are busy`);
 
 /** The readable sentence and fields of one step of the walk that does not run now. */
 function fromStep(s: Step): WaitingOn | undefined {
@@ -18,11 +19,11 @@ function fromStep(s: Step): WaitingOn | undefined {
     case 'no_worker':
       return { reason: 'no_worker', message: `no live worker serves the task type ${r.type}; it runs when one appears` };
     case 'type_limit':
-      return { reason: 'type_limit', ...ahead, message: `${tasks(s.ahead)}; all ${v.limit} slots of task type ${r.type} are busy` };
+      return { reason: 'type_limit', ...ahead, message: `${tasks(s.ahead)}; ${busy(v.limit, ` of task type ${r.type}`)}` };
     case 'tenant_limit':
-      return { reason: 'tenant_limit', ...ahead, message: `${tasks(s.ahead)}; all ${v.limit} slots of tenant ${r.tenant} are busy` };
+      return { reason: 'tenant_limit', ...ahead, message: `${tasks(s.ahead)}; ${busy(v.limit, ` of tenant ${r.tenant}`)}` };
     case 'concurrency':
-      return { reason: 'concurrency', ...ahead, message: `${tasks(s.ahead)}; all ${v.limit} slots are busy` };
+      return { reason: 'concurrency', ...ahead, message: `${tasks(s.ahead)}; ${busy(v.limit)}` };
     case 'priority':
       return { reason: 'priority', ...ahead, message: `${tasks(s.ahead)} of a higher priority or an earlier turn go first` };
     default: {
