@@ -2,7 +2,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { evolveTask, isTerminalState, type TaskRecord, type WaitingOn } from '@errand/contracts';
 import type { TypeCatalog } from '@errand/catalog';
 import { EventLog, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
-import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
+import { traceparentOf, inSpan } from '@errand/telemetry';
 import { decide, type Command, type DecideInput, type Limits } from './domain/decide.ts';
 import { explain } from './domain/explain.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
@@ -12,6 +12,7 @@ import { isLiveRecord, type Janitor } from './adapters/janitor.ts';
 import { buildWorkMessage, WorkSender } from './adapters/work.ts';
 import { subscribeHeartbeats } from './handlers/heartbeats.ts';
 import { answerWaiting } from './handlers/waiting.ts';
+import { TaskTraces } from './adapters/traces.ts';
 
 /** What the runtime needs of the task-type catalog. */
 export type Catalog = Pick<TypeCatalog, 'infoMap' | 'list' | 'onChange'>;
@@ -32,8 +33,7 @@ export class SchedulerRuntime {
   private snapshotting = false;
   private readonly hydrating = new Set<string>();
   private readonly inflight = new Map<string, InFlight>();
-  /** the `traceparent` of each live task's `submitted` event ('' when it has none): the task's trace */
-  private readonly traces = new Map<string, string>();
+  private readonly traces: TaskTraces;
   private readonly work: WorkSender;
   private caughtUp = false;
   private leader = false;
@@ -58,6 +58,7 @@ export class SchedulerRuntime {
     private readonly now: () => number = Date.now,
   ) {
     this.work = new WorkSender(log.publisher, logger);
+    this.traces = new TaskTraces(log);
   }
 
   /** the sequence of the last snapshot written or restored */
@@ -110,11 +111,11 @@ export class SchedulerRuntime {
       if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);
       return;
     }
-    if (se.event.type === 'submitted') this.traces.set(key, se.headers?.get('traceparent') ?? '');
+    if (se.event.type === 'submitted') this.traces.submitted(key, se.headers?.get('traceparent'));
     const f = this.inflight.get(key);
     if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
     if (isTerminalState(r.state)) {
-      this.traces.delete(key);
+      this.traces.ended(key);
       // only the leader cleans up, and not while replaying history
       if (before !== r.state && this.leader && this.caughtUp) this.janitor?.ended(r);
     }
@@ -165,7 +166,7 @@ export class SchedulerRuntime {
       const r = this.state.tasks.get(key)!;
       if (r.state === 'dispatched' && r.dispatchSeq) {
         const info = this.catalog.infoMap().get(r.type);
-        const tp = this.traces.get(key);
+        const tp = this.traces.known(key);
         const work = buildWorkMessage(r, r.attempt, r.dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts, tp ? { traceparent: tp } : {});
         this.work.later(key, r.pool ?? info?.pool ?? 'default', work);
       }
@@ -216,22 +217,6 @@ export class SchedulerRuntime {
     }
   }
 
-  /**
-   * The task's trace, from its `submitted` event: as followed, or read back
-   * for a task this scheduler has not seen submitted (restored from a
-   * snapshot, or reloaded for a retry).
-   */
-  private async traceOf(key: string, tenant: string, taskId: string): Promise<Context> {
-    let tp = this.traces.get(key);
-    if (tp === undefined) {
-      const first = await this.log.first(tenant, taskId).catch(() => undefined);
-      tp = first?.headers?.get('traceparent') ?? '';
-      const r = this.state.tasks.get(key);
-      if (r && !isTerminalState(r.state)) this.traces.set(key, tp);
-    }
-    return contextFromTraceparent(tp || undefined);
-  }
-
   private async execute(cmd: Command): Promise<void> {
     const e = cmd.event;
     const name = cmd.kind === 'dispatch' ? 'errand.dispatch' : `errand.schedule ${e.type}`;
@@ -244,7 +229,10 @@ export class SchedulerRuntime {
       ...('attempt' in e && typeof e.attempt === 'number' ? { 'errand.attempt': e.attempt } : {}),
     };
     try {
-      const parent = await this.traceOf(cmd.key, e.tenant, e.taskId);
+      const parent = await this.traces.of(cmd.key, e.tenant, e.taskId, () => {
+        const r = this.state.tasks.get(cmd.key);
+        return !!r && !isTerminalState(r.state);
+      });
       await inSpan(name, parent, attrs, async (_span, ctx) => {
         const ack = await this.log.append(cmd.event, { expectLastSeq: cmd.expectLastSeq, trace: ctx });
         const f = this.inflight.get(cmd.key);
