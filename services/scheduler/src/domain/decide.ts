@@ -113,30 +113,42 @@ function cancels(inp: DecideInput, out: Command[]): void {
   }
 }
 
-/** Deadlines and leases of active attempts. */
+/** A `failed` (worker lost) of the task's current attempt; it retries while attempts are left. */
+function lost(inp: DecideInput, r: TaskRecord, key: string, message: string): Command {
+  const max = inp.types.get(r.type)?.defaults.maxAttempts ?? inp.limits.defaultMaxAttempts;
+  return {
+    kind: 'append',
+    key,
+    expectLastSeq: r.lastSeq,
+    event: makeEvent('failed', ids(r), at(inp.now), { attempt: r.attempt, error: { code: 'worker_lost', message }, willRetry: r.attempt < max }),
+  };
+}
+
+/**
+ * Deadlines and leases of active attempts. A dispatched attempt that no
+ * worker started, while its type has had no live worker for a whole lease,
+ * is lost too: it gives its slot back and waits, as a retry, for a worker.
+ */
 function supervise(inp: DecideInput, out: Command[]): void {
-  const { state, limits, types, now, inflight } = inp;
+  const { state, limits, now, inflight } = inp;
   for (const key of state.active) {
     if (inflight.has(key) || state.cancelling.has(key)) continue;
     const r = state.tasks.get(key)!;
-    if (r.state !== 'running') continue;
-    const base = { kind: 'append' as const, key, expectLastSeq: r.lastSeq };
-    const deadline = Date.parse(r.startedAt!) + r.timeoutMs + limits.timeoutSlackMs;
-    if (now >= deadline) {
-      out.push({ ...base, event: makeEvent('timed-out', ids(r), at(now), { attempt: r.attempt, timeoutMs: r.timeoutMs, ...partialOf(r) }) });
+    const seen = state.lastSeen.get(key) ?? now;
+    const silentS = Math.round((now - seen) / 1000);
+    if (r.state === 'dispatched') {
+      if (!inp.live.has(r.type) && now - seen >= limits.leaseMs) {
+        out.push(lost(inp, r, key, `no live worker of task type ${r.type} started it for ${silentS} s`));
+      }
       continue;
     }
-    const seen = state.lastSeen.get(key) ?? now;
-    if (now - seen >= limits.leaseMs) {
-      const max = types.get(r.type)?.defaults.maxAttempts ?? limits.defaultMaxAttempts;
-      out.push({
-        ...base,
-        event: makeEvent('failed', ids(r), at(now), {
-          attempt: r.attempt,
-          error: { code: 'worker_lost', message: `no sign of life from the worker for ${Math.round((now - seen) / 1000)} s` },
-          willRetry: r.attempt < max,
-        }),
-      });
+    if (r.state !== 'running') continue;
+    const deadline = Date.parse(r.startedAt!) + r.timeoutMs + limits.timeoutSlackMs;
+    if (now >= deadline) {
+      const event = makeEvent('timed-out', ids(r), at(now), { attempt: r.attempt, timeoutMs: r.timeoutMs, ...partialOf(r) });
+      out.push({ kind: 'append', key, expectLastSeq: r.lastSeq, event });
+    } else if (now - seen >= limits.leaseMs) {
+      out.push(lost(inp, r, key, `no sign of life from the worker for ${silentS} s`));
     }
   }
 }

@@ -339,3 +339,17 @@ describe('pending without a live worker', () => {
       .then((out) => expect(out.map((c) => c.event)).toEqual([expect.objectContaining({ taskId: 'm10', type: 'rejected', code: 'queue_full' })]));
   });
 });
+
+describe('a dispatch no worker takes', () => {
+  it('given a dispatched attempt whose type has had no live worker for a lease, then it is lost and gives its slot back', () => {
+    const log = new Log().queue('a', { type: 'demo.report' }).ev('dispatched', 'a', { attempt: 1, pool: 'default' });
+    spec(log.events).when({ now: T0 + 19_000, live: new Set() }).then([]);
+    spec(log.events)
+      .when({ now: T0 + 20_000, live: new Set() })
+      .then((out) =>
+        expect(out[0]!.event).toMatchObject({ type: 'failed', attempt: 1, willRetry: true, error: { code: 'worker_lost', message: 'no live worker of task type demo.report started it for 20 s' } }),
+      );
+    // while its type is live, the worker is on its way
+    spec(log.events).when({ now: T0 + 60_000 }).then([]);
+  });
+});
