@@ -172,7 +172,7 @@ function retries(inp: DecideInput, out: Command[]): void {
   }
 }
 
-/** How far one decision walks the ready queue past entries that cannot run (a dead type's backlog). */
+/** How far one decision walks the ready queue past entries held back by limits. */
 const DECIDE_SCAN = 10_000;
 
 /** The walk's view of a decision's input: the same for `decide` and `explain`. */
@@ -184,7 +184,7 @@ export function walkInput(inp: DecideInput, busy: ReadonlySet<string>): WalkInpu
 
 /** Fill free slots from the ready queue, in its order, within the limits, with types that have a live worker. */
 function dispatch(inp: DecideInput, busy: ReadonlySet<string>, out: Command[]): void {
-  const w = walkInput(inp, busy);
+  const w = { ...walkInput(inp, busy), onlyRunnable: true };
   let taken = inp.state.active.size;
   for (const key of w.dispatching.keys()) if (!inp.state.active.has(key)) taken++;
   let free = inp.limits.concurrency - taken;

@@ -7,13 +7,30 @@
  * It is part of the scheduler's fold: entries come and go as events are
  * applied, and the round-robin turn moves when a `dispatched` event is
  * applied (`take`), never when a decision is only being made. `walk` reads
- * the order without changing anything. Removal is lazy: `remove` marks an
- * entry gone and readers skip it, so cancelling a queued task costs O(1).
+ * the order without changing anything. A line keeps one sub-line per task
+ * type, so a walk that passes over types (no live worker) skips their
+ * backlog at no cost. Removal is lazy: `remove` marks an entry gone and
+ * readers skip it, so cancelling a queued task costs O(1).
  */
-interface Line {
-  items: string[];
+interface Sub {
+  keys: string[];
+  /** arrival order of each key: later pushes count up, pushes to the front count down */
+  ords: number[];
   head: number;
   live: number;
+}
+
+interface Line {
+  subs: Map<string, Sub>;
+  live: number;
+}
+
+/** Where a live entry is; `ord` tells it from a stale copy of its key (removed, then pushed again). */
+interface Where {
+  priority: number;
+  line: string;
+  type: string;
+  ord: number;
 }
 
 interface Level {
@@ -25,16 +42,19 @@ interface Level {
   live: number;
 }
 
-/** One entry: the task's key, its line (`tenant/user`) and priority. */
+/** One entry: the task's key, its line (`tenant/user`), type and priority. */
 export interface Candidate {
   key: string;
   line: string;
+  type: string;
   priority: number;
 }
 
 export class FairQueue {
   private readonly levels: Level[] = Array.from({ length: 10 }, () => ({ lines: new Map(), ring: [], cursor: 0, live: 0 }));
-  private readonly where = new Map<string, { priority: number; line: string }>();
+  private readonly where = new Map<string, Where>();
+  private back = 0;
+  private front = 0;
 
   get size(): number {
     return this.where.size;
@@ -45,21 +65,35 @@ export class FairQueue {
   }
 
   /** Add at the back of its line (or the front, for a retry that already waited its turn). */
-  push(key: string, lineKey: string, priority: number, front = false): void {
+  push(key: string, lineKey: string, type: string, priority: number, atFront = false): void {
     if (this.where.has(key)) return;
     const level = this.levels[priority]!;
     let line = level.lines.get(lineKey);
     if (!line) {
-      line = { items: [], head: 0, live: 0 };
+      line = { subs: new Map(), live: 0 };
       level.lines.set(lineKey, line);
     }
     if (line.live === 0) level.ring.push(lineKey);
-    if (front && line.head > 0) line.items[--line.head] = key;
-    else if (front) line.items.unshift(key);
-    else line.items.push(key);
+    let sub = line.subs.get(type);
+    if (!sub) {
+      sub = { keys: [], ords: [], head: 0, live: 0 };
+      line.subs.set(type, sub);
+    }
+    const ord = atFront ? --this.front : ++this.back;
+    if (atFront && sub.head > 0) {
+      sub.keys[--sub.head] = key;
+      sub.ords[sub.head] = ord;
+    } else if (atFront) {
+      sub.keys.unshift(key);
+      sub.ords.unshift(ord);
+    } else {
+      sub.keys.push(key);
+      sub.ords.push(ord);
+    }
+    sub.live++;
     line.live++;
     level.live++;
-    this.where.set(key, { priority, line: lineKey });
+    this.where.set(key, { priority, line: lineKey, type, ord });
   }
 
   remove(key: string): boolean {
@@ -68,10 +102,13 @@ export class FairQueue {
     this.where.delete(key);
     const level = this.levels[w.priority]!;
     const line = level.lines.get(w.line)!;
+    const sub = line.subs.get(w.type)!;
+    sub.live--;
     line.live--;
     level.live--;
+    if (sub.live === 0) line.subs.delete(w.type);
+    else this.compact(sub);
     if (line.live === 0) this.dropLine(level, w.line);
-    this.compact(line);
     return true;
   }
 
@@ -106,31 +143,31 @@ export class FairQueue {
   /**
    * Every entry in dispatch order (priority, then one entry per line per
    * round starting at the current turn, then first come first served),
-   * without changing the queue.
+   * without changing the queue. Entries of types `skip` names are passed
+   * over without being looked at one by one.
    */
-  *walk(): Generator<Candidate> {
+  *walk(skip: (type: string) => boolean = () => false): Generator<Candidate> {
     for (let p = 9; p >= 0; p--) {
       const level = this.levels[p]!;
       if (level.live === 0) continue;
       const n = level.ring.length;
-      const cursors = level.ring.map((_, j) => {
+      const later: LineCursor[] = [];
+      // round one builds the cursors as it goes: a walk stopped early touches few lines
+      for (let j = 0; j < n; j++) {
         const name = level.ring[(level.cursor + j) % n]!;
-        const line = level.lines.get(name)!;
-        return { name, line, i: line.head };
-      });
-      // a key removed and pushed again (a retry) may sit twice in its line: the first live one counts
-      const seen = new Set<string>();
-      while (cursors.length) {
-        for (let j = 0; j < cursors.length; ) {
-          const c = cursors[j]!;
-          while (c.i < c.line.items.length && (!this.where.has(c.line.items[c.i]!) || seen.has(c.line.items[c.i]!))) c.i++;
-          if (c.i >= c.line.items.length) {
-            cursors.splice(j, 1);
+        const c = new LineCursor(name, level.lines.get(name)!, skip, this.where);
+        if (!c.next()) continue;
+        yield { key: c.key, type: c.type, line: name, priority: p };
+        later.push(c);
+      }
+      while (later.length) {
+        for (let j = 0; j < later.length; ) {
+          const c = later[j]!;
+          if (!c.next()) {
+            later.splice(j, 1);
             continue;
           }
-          const key = c.line.items[c.i++]!;
-          seen.add(key);
-          yield { key, line: c.name, priority: p };
+          yield { key: c.key, type: c.type, line: c.name, priority: p };
           j++;
         }
       }
@@ -142,11 +179,12 @@ export class FairQueue {
     return [...this.walk()].map((c) => c.key);
   }
 
-  private compact(line: Line): void {
-    while (line.head < line.items.length && !this.where.has(line.items[line.head]!)) line.head++;
-    if (line.head > 1024 && line.head * 2 > line.items.length) {
-      line.items = line.items.slice(line.head);
-      line.head = 0;
+  private compact(sub: Sub): void {
+    while (sub.head < sub.keys.length && !isLive(this.where, sub, sub.head)) sub.head++;
+    if (sub.head > 1024 && sub.head * 2 > sub.keys.length) {
+      sub.keys = sub.keys.slice(sub.head);
+      sub.ords = sub.ords.slice(sub.head);
+      sub.head = 0;
     }
   }
 
@@ -157,5 +195,37 @@ export class FairQueue {
     if (idx < level.cursor) level.cursor--;
     if (level.cursor >= level.ring.length) level.cursor = 0;
     level.lines.delete(name);
+  }
+}
+
+const isLive = (where: ReadonlyMap<string, Where>, sub: Sub, i: number): boolean => where.get(sub.keys[i]!)?.ord === sub.ords[i];
+
+/** A walk's place in one line: the next live entry of each sub-line not skipped; the earliest goes first. */
+class LineCursor {
+  private readonly subs: { type: string; sub: Sub; i: number }[] = [];
+  /** the entry `next` found */
+  key = '';
+  type = '';
+
+  constructor(
+    readonly name: string,
+    line: Line,
+    skip: (type: string) => boolean,
+    private readonly where: ReadonlyMap<string, Where>,
+  ) {
+    for (const [type, sub] of line.subs) if (!skip(type)) this.subs.push({ type, sub, i: sub.head });
+  }
+
+  /** Move to the line's next entry; false when there is none. */
+  next(): boolean {
+    let best: { type: string; sub: Sub; i: number } | undefined;
+    for (const s of this.subs) {
+      while (s.i < s.sub.keys.length && !isLive(this.where, s.sub, s.i)) s.i++;
+      if (s.i < s.sub.keys.length && (!best || s.sub.ords[s.i]! < best.sub.ords[best.i]!)) best = s;
+    }
+    if (!best) return false;
+    this.key = best.sub.keys[best.i++]!;
+    this.type = best.type;
+    return true;
   }
 }

@@ -82,7 +82,7 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
       break;
     case 'queued':
       bump(s.pendingPerUser, userKey(r.tenant, r.user), 1);
-      if (!r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.priority);
+      if (!r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.type, r.priority);
       break;
     case 'dispatched':
     case 'running':
@@ -94,7 +94,7 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
     case 'retrying':
       s.retrying.add(key);
       // a scheduled retry already waited its turn: the front of its line, ready once its time comes
-      if (r.notBefore && !r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.priority, true);
+      if (r.notBefore && !r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.type, r.priority, true);
       break;
   }
 }

@@ -33,6 +33,8 @@ export interface WalkInput extends TypeFacts {
   dispatching: ReadonlyMap<string, TaskRecord>;
   /** tasks with another command under way: not looked at */
   busy: ReadonlySet<string>;
+  /** pass over the types without a live worker unseen (`decide`: their entries could only say `no_worker`) */
+  onlyRunnable?: boolean;
 }
 
 /** One step of the walk: the entry, what happens to it, and how many entries that may run go first. */
@@ -66,7 +68,9 @@ export function walkReady(inp: WalkInput, visit: (s: Step) => boolean): void {
   // the global limit was reached before this walk took any slot (`concurrency`), or by it (`priority`)
   const fullBefore = active >= limits.concurrency;
   let ahead = 0;
-  for (const c of state.ready.walk()) {
+  // types that cannot run are passed over in bulk when the caller wants only what runs
+  const skip = inp.onlyRunnable ? (type: string) => !inp.live.has(type) || !inp.types.has(type) : undefined;
+  for (const c of state.ready.walk(skip)) {
     const r = state.tasks.get(c.key);
     if (!r) continue;
     if (inp.dispatching.has(c.key)) {
