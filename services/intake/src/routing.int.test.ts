@@ -63,7 +63,7 @@ describe('waitingOn', () => {
       callback: (_err, msg) => {
         const req = waitingRequestSchema.parse(decodeJson(msg.data));
         asked.push(req.tasks.map((t) => t.id));
-        const items = Object.fromEntries(req.tasks.map((t) => [t.id, { reason: 'no_worker', message: 'no live worker serves the task type route.gone; it runs when one appears' }]));
+        const items = Object.fromEntries(req.tasks.map((t) => [t.id, { reason: 'no_worker' as const, message: 'no live worker serves the task type route.gone; it runs when one appears' }]));
         msg.respond(encodeJson({ items } satisfies WaitingReply));
       },
     });
