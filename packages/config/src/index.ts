@@ -27,6 +27,12 @@ const envSchema = z.object({
   /** how often a worker beats */
   ERRAND_HEARTBEAT_MS: int(100).default(3_000),
   ERRAND_CANCEL_GRACE_MS: int(0).default(10_000),
+  /** how long the intake waits for the scheduler leader to say why tasks wait (status and list answers) */
+  ERRAND_WAITING_TIMEOUT_MS: int(10).default(300),
+  /** how long after a task's deadline the scheduler writes `timed-out` when the worker has not */
+  ERRAND_TIMEOUT_SLACK_MS: int(0).default(2_000),
+  /** attempts of a task whose type's defaults are not known to the scheduler */
+  ERRAND_DEFAULT_MAX_ATTEMPTS: int(1).default(3),
   /** task slots of one worker process */
   ERRAND_WORKER_CONCURRENCY: int(1).default(8),
   /** demo.report's simulated time per day (the built-in worker) */

@@ -70,6 +70,12 @@ export function parseEventSubject(subject: string): { tenant: string; taskId: st
   return { tenant: parts[2]!, taskId: parts[3]! };
 }
 
+/** Message ids (`Nats-Msg-Id`): a re-send inside the de-duplication window is stored once. */
+export const msgIds = {
+  /** the work message of one attempt */
+  work: (taskId: string, attempt: number) => `work:${taskId}:${attempt}`,
+} as const;
+
 /** KV keys may not contain every character a type name may; dots are fine in KV keys. */
 export const kvKeys = {
   taskType: (name: string) => name,

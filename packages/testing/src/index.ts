@@ -1,2 +1,3 @@
-export * from './nats-server.ts';
-export * from './wait.ts';
+export { freePort, startNatsServer, type NatsServer } from './nats-server.ts';
+export { waitFor } from './wait.ts';
+export { DeciderSpecification, type Decider, type Then } from './decider.ts';

@@ -11,7 +11,7 @@ import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { parseAllowList } from '@errand/netguard';
 import type { IntakeContext, Stores } from './context.ts';
 import { ReadModel } from './handlers/events.ts';
-import { TypeCatalog } from './handlers/types.ts';
+import { TypeCatalog } from '@errand/catalog';
 import { startApi } from './handlers/api.ts';
 import { ParamsValidator } from './ops/params.ts';
 import { installAuth } from './http/auth.ts';
@@ -45,7 +45,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     log,
     events,
     readModel: new ReadModel(events),
-    types: new TypeCatalog(log),
+    types: new TypeCatalog(nc, { leaseMs: config.ERRAND_LEASE_MS, log }),
     params: new ParamsValidator(),
     secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
     allow: parseAllowList(config.webhookAllow),
@@ -66,7 +66,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     const checks: Readiness['checks'] = {};
     checks.nats = ctx.connection.up && !nc.isClosed() ? { ok: true } : { ok: false, message: 'not connected to NATS' };
     checks.streams = await streamsPresent(ctx);
-    const missing = BUILTIN_TYPES.filter((t) => !ctx.types.has(t));
+    const missing = BUILTIN_TYPES.filter((t) => !ctx.types.get(t));
     checks.types = missing.length ? { ok: false, message: `built-in task types not registered yet: ${missing.join(', ')}` } : { ok: true };
     checks.api = service && !service.isStopped ? { ok: true } : { ok: false, message: 'the NATS API is not serving' };
     checks.readModel = ctx.readModel.isCaughtUp ? { ok: true } : { ok: false, message: 'the read model is still replaying the log' };
@@ -86,7 +86,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
         types: await kvm.open(BUCKETS.types),
         blobs: new Blobs(nc),
       };
-      await ctx.types.start(ctx.stores.types);
+      await ctx.types.start();
       await ctx.readModel.start();
       service = await startApi(ctx, VERSION);
       await app.ready();
@@ -95,7 +95,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
       await service?.stop().catch(() => undefined);
       await app.close();
       await ctx.readModel.stop();
-      ctx.types.stop();
+      ctx.types.close();
       events.close();
     },
   };

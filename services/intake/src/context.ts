@@ -5,7 +5,7 @@ import type { Blobs, EventLog, Logger } from '@errand/nats';
 import type { SecretStore } from '@errand/secrets';
 import type { AllowList } from '@errand/netguard';
 import type { ReadModel } from './handlers/events.ts';
-import type { TypeCatalog } from './handlers/types.ts';
+import type { TypeCatalog } from '@errand/catalog';
 import type { ParamsValidator } from './ops/params.ts';
 
 /** Everything the operations need, built once by `buildIntake`. */
@@ -15,6 +15,7 @@ export interface IntakeContext {
   log: Logger;
   events: EventLog;
   readModel: ReadModel;
+  /** the task types, their liveness and their workers (@errand/catalog) */
   types: TypeCatalog;
   params: ParamsValidator;
   secrets: SecretStore;

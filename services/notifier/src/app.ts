@@ -9,7 +9,7 @@ import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { blobReader } from './blobs.ts';
 import { mailerFrom } from './targets/mail.ts';
 import { fairShare } from './domain/partition.ts';
-import { Lease } from './lease.ts';
+import { KvLease } from '@errand/lease';
 import { Partition, type Shared } from './partition.ts';
 import { Limiter } from './queues.ts';
 import { notifierSettings, type NotifierSettings } from './settings.ts';
@@ -38,7 +38,7 @@ export interface Notifier {
 
 /**
  * The notifier. The tasks are split into partitions (one by default); each
- * partition is held by one notifier at a time (a KV lease, see lease.ts),
+ * partition is held by one notifier at a time (a KV lease, `KvLease` of @errand/lease),
  * which reads the events, keeps a queue per task, and delivers progress and
  * final messages to each task's targets. Notifiers register as members and
  * hold at most an even share of the partitions, so several share the work;
@@ -79,11 +79,11 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
   );
   const leaseKey = (i: number) => (count === 1 ? kvKeys.notifierLease : `${kvKeys.notifierLease}-p${i}`);
   const memberKey = `${kvKeys.notifierLease}-member.${id}`;
-  let leases: Lease[] = [];
+  let leases: KvLease[] = [];
   let members = 1;
   let leaderKv: KV | undefined;
   let timers: NodeJS.Timeout[] = [];
-  const heldCount = () => leases.filter((l) => l.leader).length;
+  const heldCount = () => leases.filter((l) => l.held).length;
 
   /** Count the live notifiers, and hand over a partition when holding more than an even share. */
   async function balance(): Promise<void> {
@@ -94,7 +94,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     members = Math.max(1, n);
     const extra = heldCount() - fairShare(count, members);
     if (extra > 0) {
-      const i = leases.map((l, idx) => (l.leader ? idx : -1)).filter((idx) => idx >= 0).pop()!;
+      const i = leases.map((l, idx) => (l.held ? idx : -1)).filter((idx) => idx >= 0).pop()!;
       await leases[i]!.release(() => parts[i]!.deactivate());
     }
   }
@@ -102,9 +102,9 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
   return {
     id,
     get active() {
-      return leases.some((l) => l.leader);
+      return leases.some((l) => l.held);
     },
-    partitions: () => leases.map((l, i) => (l.leader ? i : -1)).filter((i) => i >= 0),
+    partitions: () => leases.map((l, i) => (l.held ? i : -1)).filter((i) => i >= 0),
     async start() {
       leaderKv = await kvm.open(BUCKETS.leader);
       const ttl = (await leaderKv.status()).ttl;
@@ -119,7 +119,15 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
       await balance();
       leases = parts.map(
         (p, i) =>
-          new Lease(leaderKv!, leaseKey(i), id, renewMs, (leader) => (leader ? p.activate() : p.deactivate()), logger, () => heldCount() < fairShare(count, members)),
+          new KvLease({
+            kv: leaderKv!,
+            key: leaseKey(i),
+            holder: id,
+            renewMs,
+            onChange: (held) => (held ? p.activate() : p.deactivate()),
+            log: logger,
+            mayTake: () => heldCount() < fairShare(count, members),
+          }),
       );
       for (const l of leases) await l.start();
       if (count > 1) {
@@ -129,7 +137,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     async stop() {
       for (const t of timers) clearInterval(t);
       timers = [];
-      for (const [i, l] of leases.entries()) await l.stop(() => parts[i]!.deactivate());
+      for (const [i, l] of leases.entries()) await l.stop({ beforeRelease: () => parts[i]!.deactivate() });
       if (count > 1) await leaderKv?.delete(memberKey).catch(() => undefined);
     },
   };

@@ -41,6 +41,7 @@ export class Partition {
   private catchUpSeq = Number.MAX_SAFE_INTEGER;
   private readonly queues: KeyedQueues<Item>;
   private readonly deps: HandlerDeps;
+  private readonly memos: LruCache<TaskMemo>;
   /** tasks with no targets (most tasks of a busy system): bounded, a task that falls out takes the ordinary path */
   private readonly noTargets = new Set<string>();
   active = false;
@@ -51,13 +52,16 @@ export class Partition {
     readonly consumer: string,
     private readonly shared: Shared,
   ) {
+    // the cache asks the queues whether a task is busy; the queues run the handlers that use the cache
+    const queues = (): KeyedQueues<Item> => this.queues;
+    this.memos = new LruCache<TaskMemo>(shared.settings.cacheSize, (k) => queues().busy(k));
     this.deps = {
       log: shared.log,
       logger: shared.logger,
       settings: shared.settings,
       send: shared.send,
       limiter: shared.limiter,
-      memos: undefined as unknown as LruCache<TaskMemo>,
+      memos: this.memos,
       loadPartial: shared.loadPartial,
       signal: () => this.abort.signal,
       settle: (msg, how, delayMs) => {
@@ -71,7 +75,6 @@ export class Partition {
       random: shared.random,
     };
     this.queues = new KeyedQueues<Item>((_key, item, waiting) => onEvent(this.deps, item, waiting));
-    this.deps.memos = new LruCache<TaskMemo>(shared.settings.cacheSize, (k) => this.queues.busy(k));
   }
 
   /** Keep the events it holds ours while they are delivered or retried. */

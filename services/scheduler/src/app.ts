@@ -1,14 +1,17 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nuid } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { BUCKETS, kvKeys } from '@errand/contracts';
 import type { Config } from '@errand/config';
+import { TypeCatalog } from '@errand/catalog';
+import { KvLease } from '@errand/lease';
 import { Blobs, EventLog, type Logger } from '@errand/nats';
 import type { Limits } from './domain/decide.ts';
-import { LeaderLease } from './handlers/leader.ts';
-import { watchTaskTypes } from './handlers/types.ts';
 import { SchedulerRuntime } from './runtime.ts';
-import { SnapshotStore } from './handlers/snapshots.ts';
-import { Janitor } from './handlers/janitor.ts';
+import { SnapshotStore } from './adapters/snapshots.ts';
+import { Janitor } from './adapters/janitor.ts';
 
+/** The scheduler's limits, every one from the config schema. */
 export function limitsFrom(config: Config): Limits {
   return {
     concurrency: config.ERRAND_CONCURRENCY,
@@ -17,44 +20,58 @@ export function limitsFrom(config: Config): Limits {
     typeConcurrency: config.typeConcurrency,
     leaseMs: config.ERRAND_LEASE_MS,
     cancelGraceMs: config.ERRAND_CANCEL_GRACE_MS,
-    timeoutSlackMs: 2_000,
+    timeoutSlackMs: config.ERRAND_TIMEOUT_SLACK_MS,
     retryBaseMs: config.ERRAND_RETRY_BASE_MS,
     retryMaxMs: config.ERRAND_RETRY_MAX_MS,
-    defaultMaxAttempts: 3,
+    defaultMaxAttempts: config.ERRAND_DEFAULT_MAX_ATTEMPTS,
   };
 }
 
 export interface Scheduler {
   runtime: SchedulerRuntime;
-  lease: LeaderLease;
+  lease: KvLease;
+  catalog: TypeCatalog;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  stop(opts?: { release?: boolean }): Promise<void>;
 }
 
-/** Build a scheduler: it follows the log at once and decides while it holds the leader lease. */
+/**
+ * Build a scheduler: it follows the log at once and decides while it holds
+ * the leader lease (KV `errand_leader`). Correctness never rests on the lease
+ * alone: every decision is written with the task's expected last sequence,
+ * so even two leaders cannot dispatch one attempt twice.
+ */
 export async function buildScheduler(deps: { config: Config; nc: NatsConnection; log: Logger; id?: string }): Promise<Scheduler> {
   const { config, nc, log } = deps;
   const id = deps.id ?? `scheduler-${nuid.next()}`;
   const eventLog = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
-  // the types watch is set up first; it kicks the runtime once that exists
-  const kicker = { kick: (): void => undefined };
-  const types = await watchTaskTypes(nc, log, () => kicker.kick());
+  const catalog = await TypeCatalog.open(nc, { leaseMs: config.ERRAND_LEASE_MS, log });
   const snapshots = new SnapshotStore(nc, log);
-  const runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), types.types, snapshots, config.ERRAND_SNAPSHOT_EVERY, new Janitor(new Blobs(nc), log, config.ERRAND_PARTIAL_RETENTION_MS));
-  const rt = runtime;
-  kicker.kick = () => rt.kick();
-  const lease = new LeaderLease(nc, id, log, (leader) => rt.onLeadership(leader));
+  const janitor = new Janitor(new Blobs(nc), log, config.ERRAND_PARTIAL_RETENTION_MS);
+  const runtime = new SchedulerRuntime(nc, eventLog, log, limitsFrom(config), catalog, snapshots, config.ERRAND_SNAPSHOT_EVERY, janitor);
+  const kv = await new Kvm(nc).open(BUCKETS.leader);
+  const ttl = (await kv.status()).ttl;
+  const lease = new KvLease({
+    kv,
+    key: kvKeys.leader,
+    holder: id,
+    // renew well within the bucket's max age (the lease length)
+    renewMs: Math.max(100, Math.min(1_000, Math.floor((ttl || 3_000) / 3))),
+    log: log.child({ schedulerId: id }),
+    onChange: (leader) => runtime.onLeadership(leader),
+  });
   return {
-    runtime: rt,
+    runtime,
     lease,
+    catalog,
     async start() {
-      await rt.start();
+      await runtime.start();
       await lease.start();
     },
-    async stop() {
-      await lease.stop();
-      await rt.stop();
-      types.stop();
+    async stop(opts = {}) {
+      await lease.stop({ release: opts.release ?? true });
+      await runtime.stop();
+      catalog.close();
       eventLog.close();
     },
   };

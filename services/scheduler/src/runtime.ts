@@ -1,14 +1,21 @@
-import type { NatsConnection } from '@nats-io/transport-node';
-import { evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { evolveTask, isTerminalState, type TaskRecord, type WaitingOn } from '@errand/contracts';
+import type { TypeCatalog } from '@errand/catalog';
 import { EventLog, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
-import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
-import { decide, type Command, type Limits } from './domain/decide.ts';
+import { traceparentOf, inSpan } from '@errand/telemetry';
+import { decide, type Command, type DecideInput, type Limits } from './domain/decide.ts';
+import { explain } from './domain/explain.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
 import { restoreSnapshot } from './domain/snapshot.ts';
-import type { SnapshotStore } from './handlers/snapshots.ts';
-import { isLiveRecord, type Janitor } from './handlers/janitor.ts';
-import { buildWorkMessage, WorkSender } from './handlers/work.ts';
+import type { SnapshotStore } from './adapters/snapshots.ts';
+import { isLiveRecord, type Janitor } from './adapters/janitor.ts';
+import { buildWorkMessage, WorkSender } from './adapters/work.ts';
 import { subscribeHeartbeats } from './handlers/heartbeats.ts';
+import { answerWaiting } from './handlers/waiting.ts';
+import { TaskTraces } from './adapters/traces.ts';
+
+/** What the runtime needs of the task-type catalog. */
+export type Catalog = Pick<TypeCatalog, 'infoMap' | 'list' | 'onChange'>;
 
 interface InFlight {
   cmd: Command;
@@ -26,8 +33,7 @@ export class SchedulerRuntime {
   private snapshotting = false;
   private readonly hydrating = new Set<string>();
   private readonly inflight = new Map<string, InFlight>();
-  /** the `traceparent` of each live task's `submitted` event ('' when it has none): the task's trace */
-  private readonly traces = new Map<string, string>();
+  private readonly traces: TaskTraces;
   private readonly work: WorkSender;
   private caughtUp = false;
   private leader = false;
@@ -36,20 +42,23 @@ export class SchedulerRuntime {
   private superviseDue = false;
   private ticker: NodeJS.Timeout | undefined;
   private stopFollow: (() => Promise<void>) | undefined;
-  private hbSub: { unsubscribe(): void } | undefined;
+  private hbSub: Subscription | undefined;
+  private waitingSub: Subscription | undefined;
+  private stopCatalog: (() => void) | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: EventLog,
     private readonly logger: Logger,
     private readonly limits: Limits,
-    private readonly types: ReadonlyMap<string, TaskTypeInfo>,
+    private readonly catalog: Catalog,
     private readonly snapshots?: SnapshotStore,
     private readonly snapshotEvery = 50_000,
     private readonly janitor?: Janitor,
     private readonly now: () => number = Date.now,
   ) {
     this.work = new WorkSender(log.publisher, logger);
+    this.traces = new TaskTraces(log);
   }
 
   /** the sequence of the last snapshot written or restored */
@@ -70,6 +79,8 @@ export class SchedulerRuntime {
       fromSeq = snap.seq + 1;
       this.logger.info('restored a snapshot', { seq: snap.seq, tasks: snap.tasks.length });
     }
+    // a type that appears or goes live or offline may change what can be dispatched
+    this.stopCatalog = this.catalog.onChange(() => this.kick());
     this.hbSub = subscribeHeartbeats(this.nc, this.logger, (tenant, taskId, attempt) => beat(this.state, tenant, taskId, attempt, this.now()));
     const f = await this.log.follow({
       fromSeq,
@@ -100,11 +111,11 @@ export class SchedulerRuntime {
       if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);
       return;
     }
-    if (se.event.type === 'submitted') this.traces.set(key, se.headers?.get('traceparent') ?? '');
+    if (se.event.type === 'submitted') this.traces.submitted(key, se.headers?.get('traceparent'));
     const f = this.inflight.get(key);
     if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
-    if (r.state === 'completed' || r.state === 'failed' || r.state === 'cancelled' || r.state === 'timed-out' || r.state === 'rejected') {
-      this.traces.delete(key);
+    if (isTerminalState(r.state)) {
+      this.traces.ended(key);
       // only the leader cleans up, and not while replaying history
       if (before !== r.state && this.leader && this.caughtUp) this.janitor?.ended(r);
     }
@@ -147,14 +158,15 @@ export class SchedulerRuntime {
   /** Leadership changed: a new leader gives running attempts a full lease and re-sends pending work. */
   onLeadership(leader: boolean): void {
     this.leader = leader;
+    this.answerWaiting(leader && this.caughtUp);
     if (!leader || !this.caughtUp) return;
     const t = this.now();
     for (const key of this.state.active) {
       this.state.lastSeen.set(key, t);
       const r = this.state.tasks.get(key)!;
       if (r.state === 'dispatched' && r.dispatchSeq) {
-        const info = this.types.get(r.type);
-        const tp = this.traces.get(key);
+        const info = this.catalog.infoMap().get(r.type);
+        const tp = this.traces.known(key);
         const work = buildWorkMessage(r, r.attempt, r.dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts, tp ? { traceparent: tp } : {});
         this.work.later(key, r.pool ?? info?.pool ?? 'default', work);
       }
@@ -175,37 +187,34 @@ export class SchedulerRuntime {
     });
   }
 
+  /** The decision's input: the state as folded, the limits, the catalog's facts now. */
+  private input(supervise: boolean): DecideInput {
+    const live = new Set<string>();
+    for (const e of this.catalog.list()) if (e.live) live.add(e.info.name);
+    return { state: this.state, limits: this.limits, types: this.catalog.infoMap(), live, now: this.now(), inflight: this.inflight, random: Math.random, supervise };
+  }
+
+  /** Why these tasks wait (keyed by task id), from the input `decide` would get now. */
+  explain(tasks: readonly { tenant: string; id: string }[]): Map<string, WaitingOn> {
+    const found = explain(this.input(false), tasks.map((t) => taskKey(t.tenant, t.id)));
+    return new Map([...found].map(([key, w]) => [key.slice(key.indexOf('/') + 1), w]));
+  }
+
+  private answerWaiting(on: boolean): void {
+    if (on && !this.waitingSub) this.waitingSub = answerWaiting(this.nc, this.logger, (tasks) => this.explain(tasks));
+    if (!on && this.waitingSub) {
+      this.waitingSub.unsubscribe();
+      this.waitingSub = undefined;
+    }
+  }
+
   private step(supervise: boolean): void {
     this.work.retry();
-    const cmds = decide({
-      state: this.state,
-      limits: this.limits,
-      types: this.types,
-      now: this.now(),
-      inflight: this.inflight,
-      random: Math.random,
-      supervise,
-    });
+    const cmds = decide(this.input(supervise));
     for (const cmd of cmds) {
       this.inflight.set(cmd.key, { cmd });
       void this.execute(cmd);
     }
-  }
-
-  /**
-   * The task's trace, from its `submitted` event: as followed, or read back
-   * for a task this scheduler has not seen submitted (restored from a
-   * snapshot, or reloaded for a retry).
-   */
-  private async traceOf(key: string, tenant: string, taskId: string): Promise<Context> {
-    let tp = this.traces.get(key);
-    if (tp === undefined) {
-      const first = await this.log.first(tenant, taskId).catch(() => undefined);
-      tp = first?.headers?.get('traceparent') ?? '';
-      const r = this.state.tasks.get(key);
-      if (r && !isTerminalState(r.state)) this.traces.set(key, tp);
-    }
-    return contextFromTraceparent(tp || undefined);
   }
 
   private async execute(cmd: Command): Promise<void> {
@@ -220,7 +229,10 @@ export class SchedulerRuntime {
       ...('attempt' in e && typeof e.attempt === 'number' ? { 'errand.attempt': e.attempt } : {}),
     };
     try {
-      const parent = await this.traceOf(cmd.key, e.tenant, e.taskId);
+      const parent = await this.traces.of(cmd.key, e.tenant, e.taskId, () => {
+        const r = this.state.tasks.get(cmd.key);
+        return !!r && !isTerminalState(r.state);
+      });
       await inSpan(name, parent, attrs, async (_span, ctx) => {
         const ack = await this.log.append(cmd.event, { expectLastSeq: cmd.expectLastSeq, trace: ctx });
         const f = this.inflight.get(cmd.key);
@@ -244,21 +256,16 @@ export class SchedulerRuntime {
           error: (err as Error).message,
         });
       }
-      if (cmd.kind === 'dispatch') this.requeue(cmd.key);
+      // a refused dispatch left the queue as it was (decide takes nothing from it): decide again
       this.kick();
     }
-  }
-
-  /** Put a task whose dispatch was refused back at the front of its line. */
-  private requeue(key: string): void {
-    const r = this.state.tasks.get(key);
-    if (!r || this.state.cancelling.has(key) || this.state.ready.has(key)) return;
-    if (r.state === 'queued' || r.state === 'retrying') this.state.ready.push(key, r.user, r.priority, true);
   }
 
   async stop(): Promise<void> {
     if (this.ticker) clearInterval(this.ticker);
     this.hbSub?.unsubscribe();
+    this.answerWaiting(false);
+    this.stopCatalog?.();
     await this.stopFollow?.();
   }
 }

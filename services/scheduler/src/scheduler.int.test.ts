@@ -7,6 +7,9 @@ import {
   BUCKETS,
   STREAMS,
   decodeJson,
+  encodeJson,
+  waitingReplySchema,
+  type Heartbeat,
   makeEvent,
   newTaskId,
   subjects,
@@ -30,14 +33,16 @@ beforeAll(async () => {
   await provision(nc, { leaseMs: 2_000 });
   log = new EventLog(nc);
   const kv = await new Kvm(nc).open(BUCKETS.types);
-  const info: TaskTypeInfo = {
-    name: 'demo.sleep',
-    paramsSchema: {},
-    pool: 'default',
-    defaults: { timeoutMs: 600_000, priority: 5, maxAttempts: 2 },
-    updatedAt: new Date().toISOString(),
-  };
-  await kv.put('demo.sleep', JSON.stringify(info));
+  for (const name of ['demo.sleep', 'mine.slow']) {
+    const info: TaskTypeInfo = {
+      name,
+      paramsSchema: {},
+      pool: 'default',
+      defaults: { timeoutMs: 600_000, priority: 5, maxAttempts: 2 },
+      updatedAt: new Date().toISOString(),
+    };
+    await kv.put(name, JSON.stringify(info));
+  }
 });
 afterEach(async () => {
   for (const s of running.splice(0)) await s.stop();
@@ -53,16 +58,16 @@ async function scheduler(env: Record<string, string> = {}) {
   const s = await buildScheduler({ config, nc, log: logger });
   await s.start();
   running.push(s);
-  await waitFor(() => s.lease.isLeader && s.runtime.isCaughtUp, { what: 'leadership' });
+  await waitFor(() => s.lease.held && s.runtime.isCaughtUp, { what: 'leadership' });
   return s;
 }
 
-async function submit(tenant: string, priority = 5, user = 'u') {
+async function submit(tenant: string, priority = 5, user = 'u', taskType = 'demo.sleep') {
   const id = newTaskId();
   await log.append(
     makeEvent('submitted', { taskId: id, tenant }, new Date(), {
       user,
-      taskType: 'demo.sleep',
+      taskType,
       params: {},
       priority,
       timeoutMs: 60_000,
@@ -75,11 +80,21 @@ async function submit(tenant: string, priority = 5, user = 'u') {
 
 const types = async (tenant: string, id: string) => (await log.history(tenant, id)).map((e) => e.event.type);
 
-/** A worker played by the test: takes work messages and completes them (or not). */
-async function fakeWorker(opts: { complete: boolean; started: string[] }) {
+/**
+ * A worker played by the test: beats for its type (which makes the type
+ * live; it names no running attempt, so their leases are not renewed), takes
+ * the type's work messages and completes them (or not).
+ */
+async function fakeWorker(opts: { complete: boolean; started: string[]; type?: string }) {
+  const type = opts.type ?? 'demo.sleep';
+  const name = `test-worker-${type.replace('.', '-')}`;
   const jsm = await jetstreamManager(nc);
-  await jsm.consumers.add(STREAMS.work, { durable_name: 'test-worker', ack_policy: AckPolicy.Explicit, filter_subject: subjects.work('default') });
-  const c = await jetstream(nc).consumers.get(STREAMS.work, 'test-worker');
+  await jsm.consumers.add(STREAMS.work, { durable_name: name, ack_policy: AckPolicy.Explicit, filter_subject: subjects.work('default', type) });
+  const c = await jetstream(nc).consumers.get(STREAMS.work, name);
+  const beat = (stopping = false) =>
+    nc.publish(subjects.heartbeat, encodeJson({ workerId: name, at: new Date().toISOString(), tasks: [], types: [type], slots: 4, freeSlots: 4, ...(stopping ? { stopping } : {}) } satisfies Heartbeat));
+  beat();
+  const beats = setInterval(beat, 200);
   const iter = await c.consume({
     max_messages: 10,
     callback: (m) => {
@@ -93,7 +108,14 @@ async function fakeWorker(opts: { complete: boolean; started: string[] }) {
       })();
     },
   });
-  return { stop: async () => { await iter.close(); await jsm.consumers.delete(STREAMS.work, 'test-worker'); } };
+  return {
+    stop: async () => {
+      clearInterval(beats);
+      beat(true);
+      await iter.close();
+      await jsm.consumers.delete(STREAMS.work, name);
+    },
+  };
 }
 
 describe('scheduler against a real NATS', () => {
@@ -132,8 +154,7 @@ describe('scheduler against a real NATS', () => {
     for (let i = 0; i < 20; i++) ids.push(await submit(tenant, i % 10, `u${i % 3}`));
     await waitFor(() => started.length >= 3, { what: 'some tasks to start' });
     // a crash: the runtime stops without handing over the lease
-    await first.lease.stop(false);
-    await first.runtime.stop();
+    await first.stop({ release: false });
     running.splice(running.indexOf(first), 1);
     await scheduler({ ERRAND_CONCURRENCY: '3' });
     await waitFor(async () => {
@@ -173,8 +194,7 @@ describe('scheduler against a real NATS', () => {
     const ids: string[] = [];
     for (let i = 0; i < 40; i++) ids.push(await submit(tenant, 5, `u${i % 8}`));
     await waitFor(() => first.runtime.snapshotSeq > 0, { timeoutMs: 15_000, what: 'a snapshot' });
-    await first.lease.stop(false);
-    await first.runtime.stop();
+    await first.stop({ release: false });
     running.splice(running.indexOf(first), 1);
     const second = await scheduler({ ERRAND_CONCURRENCY: '2', ERRAND_SNAPSHOT_EVERY: '100' });
     expect(second.runtime.snapshotSeq).toBeGreaterThan(0);
@@ -183,6 +203,52 @@ describe('scheduler against a real NATS', () => {
       return true;
     }, { timeoutMs: 20_000, what: 'all tasks to complete' });
     for (const id of ids) expect((await types(tenant, id)).filter((t) => t === 'dispatched')).toHaveLength(1);
+    await w.stop();
+  });
+
+  it('keeps a task whose type has no live worker queued, holding no slot, and dispatches it when a worker appears', async () => {
+    const tenant = 'route';
+    const sched = await scheduler({ ERRAND_CONCURRENCY: '1' });
+    const started: string[] = [];
+    const sleepy = await fakeWorker({ complete: true, started });
+    const mine = await submit(tenant, 9, 'u', 'mine.slow');
+    const sleeps = [await submit(tenant), await submit(tenant), await submit(tenant)];
+    // the demo.sleep tasks run one at a time past it, although it has the higher priority
+    await waitFor(async () => {
+      for (const id of sleeps) if (!(await types(tenant, id)).includes('completed')) return false;
+      return true;
+    }, { what: 'the live type\'s tasks to complete' });
+    expect(await types(tenant, mine)).toEqual(['submitted', 'queued']);
+    expect(sched.runtime.state.active.size).toBe(0);
+    // the leader answers why it waits
+    const reply = waitingReplySchema.parse(decodeJson((await nc.request(subjects.waiting, encodeJson({ tasks: [{ tenant, id: mine }] }), { timeout: 2_000 })).data));
+    expect(reply.items[mine]).toMatchObject({ reason: 'no_worker' });
+    // a worker for its type beats: it is dispatched and started
+    const own = await fakeWorker({ complete: true, started, type: 'mine.slow' });
+    await waitFor(async () => (await types(tenant, mine)).includes('completed'), { what: 'the task to run once its worker appears' });
+    await own.stop();
+    await sleepy.stop();
+  });
+
+  it('answers why tasks wait: all slots busy, with the tasks ahead', async () => {
+    const tenant = 'why';
+    await scheduler({ ERRAND_CONCURRENCY: '1' });
+    const started: string[] = [];
+    const w = await fakeWorker({ complete: false, started });
+    const first = await submit(tenant);
+    await waitFor(() => started.includes(first), { what: 'the first task to start' });
+    const second = await submit(tenant);
+    const third = await submit(tenant, 5, 'other');
+    await waitFor(async () => (await types(tenant, third)).includes('queued'), { what: 'admissions' });
+    const ask = async () =>
+      waitingReplySchema.parse(decodeJson((await nc.request(subjects.waiting, encodeJson({ tasks: [first, second, third].map((id) => ({ tenant, id })) }), { timeout: 2_000 })).data));
+    const reply = await ask();
+    expect(reply.items[first]).toBeUndefined(); // running: not waiting
+    expect(reply.items[second]).toEqual({ reason: 'concurrency', ahead: 0, message: '0 tasks ahead; the 1 slot is busy' });
+    expect(reply.items[third]).toMatchObject({ reason: 'concurrency', ahead: 1 });
+    await log.append(makeEvent('completed', { taskId: first, tenant }, new Date(), { attempt: 1, result: 'ok' }));
+    await waitFor(() => started.includes(second), { what: 'the second task to start' });
+    expect((await ask()).items[third]).toMatchObject({ reason: 'concurrency', ahead: 0 });
     await w.stop();
   });
 });

@@ -9,24 +9,25 @@ import {
 } from '@errand/contracts';
 import { BadCursor } from '../domain/projection.ts';
 import type { IntakeContext } from '../context.ts';
+import { withWaitingOn } from './waiting.ts';
 
 export async function list(ctx: IntakeContext, tenant: string, raw: unknown): Promise<{ items: TaskView[]; nextCursor: string | null }> {
   const q = listQuerySchema.safeParse(raw ?? {});
   if (!q.success) throw invalid('the list query does not fit its schema', q.error);
   try {
     const page = ctx.readModel.projection.list(tenant, q.data);
-    return { items: page.items.map((r) => toView(r)), nextCursor: page.nextCursor };
+    return { items: await withWaitingOn(ctx, page.items.map((r) => toView(r))), nextCursor: page.nextCursor };
   } catch (err) {
     if (err instanceof BadCursor) throw new ErrandError('invalid', err.message, { details: [{ path: 'cursor', message: err.message }] });
     throw err;
   }
 }
 
-/** Registered task types, their params schema, defaults, and the durations this tenant observed. */
+/** Registered task types (live or not), their params schema, defaults, liveness, and the durations this tenant observed. */
 export function taskTypes(ctx: IntakeContext, tenant: string) {
   const metrics = new Map(ctx.readModel.projection.metrics(tenant).map((m) => [m.type, m]));
   return {
-    items: ctx.types.all().map((t) => {
+    items: ctx.types.list().map(({ info: t, live, workers, freeSlots, lastSeenAt }) => {
       const m = metrics.get(t.name)?.completionMs;
       return {
         name: t.name,
@@ -35,6 +36,10 @@ export function taskTypes(ctx: IntakeContext, tenant: string) {
         pool: t.pool,
         defaults: t.defaults,
         observedDurationMs: { count: m?.count ?? 0, avg: m?.avg ?? null, p50: m?.p50 ?? null, p95: m?.p95 ?? null },
+        live,
+        workers,
+        freeSlots,
+        lastSeenAt,
       };
     }),
   };

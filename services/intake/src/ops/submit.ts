@@ -35,7 +35,7 @@ export async function submit(ctx: IntakeContext, tenant: string, raw: unknown): 
   const parsed = submitBodySchema.safeParse(raw);
   if (!parsed.success) throw invalid('the submit body does not fit its schema', parsed.error);
   const body = parsed.data;
-  const type = await ctx.types.get(body.type);
+  const type = await ctx.types.lookup(body.type);
   if (!type) throw new ErrandError('unknown_type', `no worker has registered the task type "${body.type}"`);
   const settings = resolveSettings(body, type, ctx.config.ERRAND_MAX_TIMEOUT_MS);
   ctx.params.check(type, settings.params);

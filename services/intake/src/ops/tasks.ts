@@ -12,6 +12,7 @@ import { isWrongLastSequence } from '@errand/nats';
 import type { IntakeContext } from '../context.ts';
 import { loadBlob } from './blobs.ts';
 import { appendInTaskTrace } from './trace.ts';
+import { withWaitingOn } from './waiting.ts';
 
 const PARTIAL_STATES = new Set(['cancelled', 'timed-out', 'failed']);
 
@@ -31,7 +32,8 @@ async function contents(ctx: IntakeContext, r: TaskRecord): Promise<{ result?: u
 
 export async function status(ctx: IntakeContext, tenant: string, id: string): Promise<TaskView> {
   const r = await ctx.readModel.readYourWrites(tenant, id);
-  return toView(r, await contents(ctx, r));
+  const [view] = await withWaitingOn(ctx, [toView(r, await contents(ctx, r))]);
+  return view!;
 }
 
 export async function result(ctx: IntakeContext, tenant: string, id: string) {

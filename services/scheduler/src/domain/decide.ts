@@ -1,11 +1,9 @@
 import { makeEvent, type ErrandEvent, type EventOf, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
 import { taskKey, userKey, type SchedState } from './state.ts';
+import { walkReady, type SlotLimits, type WalkInput } from './walk.ts';
 
-export interface Limits {
-  concurrency: number;
+export interface Limits extends SlotLimits {
   maxPendingPerUser: number;
-  tenantConcurrency?: number;
-  typeConcurrency: Map<string, number>;
   leaseMs: number;
   cancelGraceMs: number;
   /** how long after a task's deadline the scheduler writes `timed-out` when the worker has not */
@@ -23,7 +21,10 @@ export type Command =
 export interface DecideInput {
   state: SchedState;
   limits: Limits;
+  /** task types as workers published them */
   types: ReadonlyMap<string, TaskTypeInfo>;
+  /** the types with a live worker now (a task of another type waits, holding no slot) */
+  live: ReadonlySet<string>;
   now: number;
   /** tasks with a command under way: decided already, wait for their event */
   inflight: ReadonlyMap<string, { cmd: Command }>;
@@ -87,7 +88,7 @@ function admit(inp: DecideInput, out: Command[]): void {
       continue;
     }
     pending.set(uk, (pending.get(uk) ?? 0) + 1);
-    const position = state.ready.positionFor(r.user, r.priority);
+    const position = state.ready.positionFor(uk, r.priority);
     out.push({ kind: 'append', ...base, event: makeEvent('queued', ids(r), at(now), { position }) });
   }
 }
@@ -112,103 +113,104 @@ function cancels(inp: DecideInput, out: Command[]): void {
   }
 }
 
-/** Deadlines and leases of active attempts. */
+/** A `failed` (worker lost) of the task's current attempt; it retries while attempts are left. */
+function lost(inp: DecideInput, r: TaskRecord, key: string, message: string): Command {
+  const max = inp.types.get(r.type)?.defaults.maxAttempts ?? inp.limits.defaultMaxAttempts;
+  return {
+    kind: 'append',
+    key,
+    expectLastSeq: r.lastSeq,
+    event: makeEvent('failed', ids(r), at(inp.now), { attempt: r.attempt, error: { code: 'worker_lost', message }, willRetry: r.attempt < max }),
+  };
+}
+
+/**
+ * Deadlines and leases of active attempts. A dispatched attempt that no
+ * worker started, while its type has had no live worker for a whole lease,
+ * is lost too: it gives its slot back and waits, as a retry, for a worker.
+ */
 function supervise(inp: DecideInput, out: Command[]): void {
-  const { state, limits, types, now, inflight } = inp;
+  const { state, limits, now, inflight } = inp;
   for (const key of state.active) {
     if (inflight.has(key) || state.cancelling.has(key)) continue;
     const r = state.tasks.get(key)!;
-    if (r.state !== 'running') continue;
-    const base = { kind: 'append' as const, key, expectLastSeq: r.lastSeq };
-    const deadline = Date.parse(r.startedAt!) + r.timeoutMs + limits.timeoutSlackMs;
-    if (now >= deadline) {
-      out.push({ ...base, event: makeEvent('timed-out', ids(r), at(now), { attempt: r.attempt, timeoutMs: r.timeoutMs, ...partialOf(r) }) });
+    const seen = state.lastSeen.get(key) ?? now;
+    const silentS = Math.round((now - seen) / 1000);
+    if (r.state === 'dispatched') {
+      if (!inp.live.has(r.type) && now - seen >= limits.leaseMs) {
+        out.push(lost(inp, r, key, `no live worker of task type ${r.type} started it for ${silentS} s`));
+      }
       continue;
     }
-    const seen = state.lastSeen.get(key) ?? now;
-    if (now - seen >= limits.leaseMs) {
-      const max = types.get(r.type)?.defaults.maxAttempts ?? limits.defaultMaxAttempts;
-      out.push({
-        ...base,
-        event: makeEvent('failed', ids(r), at(now), {
-          attempt: r.attempt,
-          error: { code: 'worker_lost', message: `no sign of life from the worker for ${Math.round((now - seen) / 1000)} s` },
-          willRetry: r.attempt < max,
-        }),
-      });
+    if (r.state !== 'running') continue;
+    const deadline = Date.parse(r.startedAt!) + r.timeoutMs + limits.timeoutSlackMs;
+    if (now >= deadline) {
+      const event = makeEvent('timed-out', ids(r), at(now), { attempt: r.attempt, timeoutMs: r.timeoutMs, ...partialOf(r) });
+      out.push({ kind: 'append', key, expectLastSeq: r.lastSeq, event });
+    } else if (now - seen >= limits.leaseMs) {
+      out.push(lost(inp, r, key, `no sign of life from the worker for ${silentS} s`));
     }
   }
 }
 
-/** Retries: schedule the next attempt, and make it ready when its time has come. */
+/** Retries: schedule the next attempt (once scheduled, it is in the ready queue, ready when its time comes). */
 function retries(inp: DecideInput, out: Command[]): void {
   const { state, limits, now, inflight, random } = inp;
   for (const key of state.retrying) {
     if (inflight.has(key) || state.cancelling.has(key)) continue;
     const r = state.tasks.get(key)!;
+    if (r.notBefore) continue;
     const next = Math.max(r.attempt + 1, r.fence);
-    if (!r.notBefore) {
-      // a user's retry runs at once; a failure waits its backoff
-      const delay = r.error ? retryDelay(next, limits, random) : 0;
-      out.push({
-        kind: 'append',
-        key,
-        expectLastSeq: r.lastSeq,
-        event: makeEvent('retry-scheduled', ids(r), at(now), { attempt: next, notBefore: at(now + delay) }),
-      });
-    } else if (Date.parse(r.notBefore) <= now && !state.ready.has(key)) {
-      state.ready.push(key, r.user, r.priority, true);
-    }
+    // a user's retry runs at once; a failure waits its backoff
+    const delay = r.error ? retryDelay(next, limits, random) : 0;
+    out.push({
+      kind: 'append',
+      key,
+      expectLastSeq: r.lastSeq,
+      event: makeEvent('retry-scheduled', ids(r), at(now), { attempt: next, notBefore: at(now + delay) }),
+    });
   }
 }
 
-/** Fill free slots from the ready queue, in order, within the limits. */
+/** How far one decision walks the ready queue past entries held back by limits. */
+const DECIDE_SCAN = 10_000;
+
+/** The walk's view of a decision's input: the same for `decide` and `explain`. */
+export function walkInput(inp: DecideInput, busy: ReadonlySet<string>): WalkInput {
+  const dispatching = new Map<string, TaskRecord>();
+  for (const { cmd } of inp.inflight.values()) if (cmd.kind === 'dispatch') dispatching.set(cmd.key, cmd.record);
+  return { state: inp.state, limits: inp.limits, now: inp.now, types: inp.types, live: inp.live, dispatching, busy };
+}
+
+/** Fill free slots from the ready queue, in its order, within the limits, with types that have a live worker. */
 function dispatch(inp: DecideInput, busy: ReadonlySet<string>, out: Command[]): void {
-  const { state, limits, types, now } = inp;
-  // dispatches written but not yet folded hold their slots already
-  let active = state.active.size;
-  const perTenant = new Map<string, number>();
-  const perType = new Map<string, number>();
-  const take = (r: TaskRecord) => {
-    active++;
-    perTenant.set(r.tenant, (perTenant.get(r.tenant) ?? 0) + 1);
-    perType.set(r.type, (perType.get(r.type) ?? 0) + 1);
-  };
-  for (const { cmd } of inp.inflight.values()) {
-    if (cmd.kind === 'dispatch' && !state.active.has(cmd.key)) take(cmd.record);
-  }
-  const fits = (key: string) => {
-    const r = state.tasks.get(key);
-    if (!r || busy.has(key)) return false;
-    if (!types.has(r.type)) return false;
-    const t = (state.activePerTenant.get(r.tenant) ?? 0) + (perTenant.get(r.tenant) ?? 0);
-    if (limits.tenantConcurrency !== undefined && t >= limits.tenantConcurrency) return false;
-    const typeLimit = limits.typeConcurrency.get(r.type);
-    const y = (state.activePerType.get(r.type) ?? 0) + (perType.get(r.type) ?? 0);
-    return typeLimit === undefined || y < typeLimit;
-  };
-  while (active < limits.concurrency) {
-    const c = state.ready.pop(fits);
-    if (!c) break;
-    const r = state.tasks.get(c.key)!;
-    const info = types.get(r.type)!;
-    const attempt = Math.max(r.attempt + 1, r.fence);
-    out.push({
-      kind: 'dispatch',
-      key: c.key,
-      expectLastSeq: r.lastSeq,
-      record: r,
-      maxAttempts: info.defaults.maxAttempts,
-      event: makeEvent('dispatched', ids(r), at(now), { attempt, pool: info.pool }),
-    });
-    take(r);
-  }
+  const w = { ...walkInput(inp, busy), onlyRunnable: true };
+  let taken = inp.state.active.size;
+  for (const key of w.dispatching.keys()) if (!inp.state.active.has(key)) taken++;
+  let free = inp.limits.concurrency - taken;
+  if (free <= 0) return;
+  let examined = 0;
+  walkReady(w, (s) => {
+    if (s.verdict.kind === 'run') {
+      const r = s.record;
+      out.push({
+        kind: 'dispatch',
+        key: s.key,
+        expectLastSeq: r.lastSeq,
+        record: r,
+        maxAttempts: s.verdict.info.defaults.maxAttempts,
+        event: makeEvent('dispatched', ids(r), at(inp.now), { attempt: Math.max(r.attempt + 1, r.fence), pool: s.verdict.info.pool }),
+      });
+      free--;
+    }
+    return free > 0 && ++examined < DECIDE_SCAN;
+  });
 }
 
 /**
- * Everything the scheduler should do now. Pure but for the ready queue:
- * tasks it dispatches are popped from it (the runtime puts a task back if
- * its write is refused).
+ * Everything the scheduler should do now. Pure: it reads the state and
+ * changes nothing (the same input gives the same commands); what it decides
+ * changes the state only once its events come back through the log.
  */
 export function decide(inp: DecideInput): Command[] {
   const out: Command[] = [];
@@ -216,8 +218,13 @@ export function decide(inp: DecideInput): Command[] {
   cancels(inp, out);
   if (inp.supervise !== false) supervise(inp, out);
   retries(inp, out);
+  dispatch(inp, busyOf(inp, out), out);
+  return out;
+}
+
+/** Tasks with a command under way or just decided: the walk leaves them alone. */
+export function busyOf(inp: DecideInput, out: readonly Command[] = []): Set<string> {
   const busy = new Set(inp.inflight.keys());
   for (const c of out) busy.add(c.key);
-  dispatch(inp, busy, out);
-  return out;
+  return busy;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type ErrandEvent, type TaskTypeInfo } from '@errand/contracts';
+import { DeciderSpecification } from '@errand/testing';
 import { decide, retryDelay, type Command, type Limits } from './decide.ts';
 import { evolve, initialState, beat, restoreTask, type SchedState } from './state.ts';
 import { evolveTask, type TaskRecord } from '@errand/contracts';
@@ -68,9 +69,26 @@ function given(log: Log, now = T0): SchedState {
   for (const { e, seq } of log.events) evolve(s, e, seq, now);
   return s;
 }
-function when(state: SchedState, now = T0, lim: Limits = limits, inflight = new Map<string, { cmd: Command }>()) {
-  return decide({ state, limits: lim, types, now, inflight, random: () => 0.5 });
+const allLive = new Set(types.keys());
+function when(state: SchedState, now = T0, lim: Limits = limits, inflight = new Map<string, { cmd: Command }>(), live: ReadonlySet<string> = allLive) {
+  return decide({ state, limits: lim, types, live, now, inflight, random: () => 0.5 });
 }
+
+/** The decider as given/when/then sees it: the log's events folded, a moment and its facts decided on. */
+interface When {
+  now?: number;
+  limits?: Partial<Limits>;
+  live?: ReadonlySet<string>;
+  inflight?: Map<string, { cmd: Command }>;
+}
+const spec = DeciderSpecification.for({
+  initialState,
+  evolve: (s: SchedState, x: { e: ErrandEvent; seq: number }) => {
+    evolve(s, x.e, x.seq, T0);
+    return s;
+  },
+  decide: (w: When, s: SchedState) => when(s, w.now ?? T0, { ...limits, ...w.limits }, w.inflight ?? new Map(), w.live ?? allLive),
+});
 const summary = (cmds: Command[]) => cmds.map((c) => `${c.event.type}:${c.event.taskId}`);
 
 describe('admission', () => {
@@ -241,5 +259,97 @@ describe('timeouts, leases and retries', () => {
     restoreTask(s, r!, T0);
     const cmds = when(s);
     expect(cmds[0]!.event).toMatchObject({ type: 'retry-scheduled', attempt: 2, notBefore: new Date(T0).toISOString() });
+  });
+});
+
+describe('purity and fairness', () => {
+  it('given queued tasks, when deciding, then the queue is left as it was and the same state gives the same answer', () => {
+    const log = new Log().queue('a').queue('b', { user: 'v' }).queue('c');
+    const s = given(log);
+    const before = s.ready.order();
+    const first = when(s, T0, { ...limits, concurrency: 2 });
+    expect(summary(first)).toEqual(['dispatched:a', 'dispatched:b']);
+    expect(s.ready.order()).toEqual(before);
+    expect(when(s, T0, { ...limits, concurrency: 2 })).toEqual(first);
+  });
+
+  it('given two tenants with a user of the same name and another user, each with a burst, then their turns alternate', () => {
+    const log = new Log();
+    for (let i = 1; i <= 3; i++) log.queue(`A${i}`, { tenant: 'acme', user: 'sam' });
+    for (let i = 1; i <= 3; i++) log.queue(`B${i}`, { tenant: 'beta', user: 'sam' });
+    for (let i = 1; i <= 3; i++) log.queue(`V${i}`, { tenant: 'acme', user: 'vic' });
+    // one slot: dispatch, fold the dispatch and the completion, decide again; the turn is a fact of the fold
+    const ran: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      let cmds: Command[] = [];
+      spec(log.events)
+        .when({})
+        .then((out) => {
+          cmds = out;
+        });
+      expect(cmds).toHaveLength(1);
+      const d = cmds[0]!;
+      ran.push(d.event.taskId);
+      log.add(d.event).ev('completed', d.event.taskId, { attempt: 1, result: 1 }, undefined, d.event.tenant);
+    }
+    expect(ran).toEqual(['A1', 'B1', 'V1', 'A2', 'B2', 'V2', 'A3', 'B3', 'V3']);
+  });
+
+  it('given a dispatch written but not folded yet, then it keeps its turn and the next pick is another line', () => {
+    const log = new Log().queue('a1', { user: 'a' }).queue('a2', { user: 'a' }).queue('b1', { user: 'b' });
+    const s = given(log);
+    const [d] = when(s);
+    expect(d!.event.taskId).toBe('a1');
+    spec(log.events)
+      .when({ limits: { concurrency: 2 }, inflight: new Map([[d!.key, { cmd: d! }]]) })
+      .then((out) => expect(summary(out)).toEqual(['dispatched:b1']));
+  });
+});
+
+describe('routing by liveness', () => {
+  it('given a task whose type has no live worker, then it stays queued, holds no slot, and the others run', () => {
+    const log = new Log().queue('r', { type: 'demo.report' }).queue('s1').queue('s2');
+    spec(log.events)
+      .when({ limits: { concurrency: 1 }, live: new Set(['demo.sleep']) })
+      .then((out) => expect(summary(out)).toEqual(['dispatched:s1']));
+  });
+
+  it('given the type goes live, then its task is dispatched', () => {
+    const log = new Log().queue('r', { type: 'demo.report' });
+    spec(log.events).when({ live: new Set() }).then([]);
+    spec(log.events)
+      .when({ live: new Set(['demo.report']) })
+      .then((out) => expect(summary(out)).toEqual(['dispatched:r']));
+  });
+
+  it('admits a registered type without a live worker (it waits), and rejects one never registered', () => {
+    spec(new Log().submit('a', { type: 'demo.report' }).submit('b', { type: 'nope.nope' }).events)
+      .when({ live: new Set() })
+      .then((out) => expect(out.map((c) => [c.event.taskId, c.event.type])).toEqual([['a', 'queued'], ['b', 'rejected']]));
+  });
+});
+
+describe('pending without a live worker', () => {
+  it('given a user whose 10 queued tasks wait for a worker, then the 11th is refused with queue_full', () => {
+    const log = new Log();
+    for (let i = 0; i < 10; i++) log.queue(`m${i}`, { user: 'u1', type: 'demo.report' });
+    log.submit('m10', { user: 'u1', type: 'demo.report' });
+    spec(log.events)
+      .when({ live: new Set(['demo.sleep']) })
+      .then((out) => expect(out.map((c) => c.event)).toEqual([expect.objectContaining({ taskId: 'm10', type: 'rejected', code: 'queue_full' })]));
+  });
+});
+
+describe('a dispatch no worker takes', () => {
+  it('given a dispatched attempt whose type has had no live worker for a lease, then it is lost and gives its slot back', () => {
+    const log = new Log().queue('a', { type: 'demo.report' }).ev('dispatched', 'a', { attempt: 1, pool: 'default' });
+    spec(log.events).when({ now: T0 + 19_000, live: new Set() }).then([]);
+    spec(log.events)
+      .when({ now: T0 + 20_000, live: new Set() })
+      .then((out) =>
+        expect(out[0]!.event).toMatchObject({ type: 'failed', attempt: 1, willRetry: true, error: { code: 'worker_lost', message: 'no live worker of task type demo.report started it for 20 s' } }),
+      );
+    // while its type is live, the worker is on its way
+    spec(log.events).when({ now: T0 + 60_000 }).then([]);
   });
 });

@@ -11,7 +11,7 @@ export const userKey = (tenant: string, user: string) => `${tenant}/${user}`;
  */
 export interface SchedState {
   tasks: Map<string, TaskRecord>;
-  /** admitted tasks waiting for a slot, and retries whose time has come */
+  /** admitted tasks waiting for a slot, and scheduled retries (at the front of their line, from `retry-scheduled` on) */
   ready: FairQueue;
   /** `submitted`, not decided yet */
   undecided: Set<string>;
@@ -65,6 +65,8 @@ function unindex(s: SchedState, key: string, r: TaskRecord): void {
   s.cancelling.delete(key);
 }
 
+const lineOf = (r: TaskRecord) => userKey(r.tenant, r.user);
+
 export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
   if (isTerminalState(r.state)) {
     // an ended task needs nothing more from the scheduler: later events of it
@@ -80,7 +82,7 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
       break;
     case 'queued':
       bump(s.pendingPerUser, userKey(r.tenant, r.user), 1);
-      if (!r.cancelRequestedAt) s.ready.push(key, r.user, r.priority);
+      if (!r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.type, r.priority);
       break;
     case 'dispatched':
     case 'running':
@@ -91,6 +93,8 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
       break;
     case 'retrying':
       s.retrying.add(key);
+      // a scheduled retry already waited its turn: the front of its line, ready once its time comes
+      if (r.notBefore && !r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.type, r.priority, true);
       break;
   }
 }
@@ -111,9 +115,11 @@ export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number
     index(s, key, r, nowMs);
     return r;
   }
-  const was = { state: r.state, cancelRequestedAt: r.cancelRequestedAt, attempt: r.attempt, tenant: r.tenant, user: r.user, type: r.type } as TaskRecord;
+  const was = { state: r.state, cancelRequestedAt: r.cancelRequestedAt, attempt: r.attempt, notBefore: r.notBefore, tenant: r.tenant, user: r.user, type: r.type } as TaskRecord;
   if (!applyTaskEvent(r, e, seq)) return r;
-  if (was.state !== r.state || was.cancelRequestedAt !== r.cancelRequestedAt || was.attempt !== r.attempt) {
+  // the round-robin turn moves when a dispatch is applied: a fact of the fold
+  if (e.type === 'dispatched' && r.state === 'dispatched') s.ready.take(key);
+  if (was.state !== r.state || was.cancelRequestedAt !== r.cancelRequestedAt || was.attempt !== r.attempt || was.notBefore !== r.notBefore) {
     unindex(s, key, was);
     index(s, key, r, nowMs);
   }

@@ -1,4 +1,4 @@
-import { encodeJson, subjects, type TaskRecord, type WorkMessage } from '@errand/contracts';
+import { encodeJson, msgIds, subjects, type TaskRecord, type WorkMessage } from '@errand/contracts';
 import { publishWithRetry, type JetStreamPublisher, type Logger } from '@errand/nats';
 
 /** The work message of one attempt (INTERNALS.md "Dispatch and start"). */
@@ -26,7 +26,8 @@ export function buildWorkMessage(
 }
 
 /**
- * Publishes work messages (msgID `work:<taskId>:<attempt>`, so a re-send is
+ * Publishes work messages on `subjects.work(pool, type)`, which only the
+ * workers serving that type consume (msgID `msgIds.work`, so a re-send is
  * stored once within the de-duplication window); one that cannot be sent yet
  * is kept and sent again on the next `retry`.
  */
@@ -45,7 +46,7 @@ export class WorkSender {
 
   async send(key: string, pool: string, work: WorkMessage): Promise<void> {
     try {
-      await publishWithRetry(this.publisher, subjects.work(pool, work.taskType), encodeJson(work), { msgID: `work:${work.taskId}:${work.attempt}` });
+      await publishWithRetry(this.publisher, subjects.work(pool, work.taskType), encodeJson(work), { msgID: msgIds.work(work.taskId, work.attempt) });
     } catch (err) {
       this.logger.warn('work message not sent yet; retrying', { taskId: work.taskId, error: (err as Error).message });
       this.later(key, pool, work);

@@ -1,0 +1,1 @@
+export { KvLease, type KvLeaseOptions, type LeaseLogger } from './lease.ts';
