@@ -10,6 +10,7 @@ import {
 } from '@errand/contracts';
 import { injectTrace, type Context } from '@errand/telemetry';
 import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
+import { isMessageNotFound } from './errors.ts';
 
 /** An event read from the log with its stream sequence. */
 export interface StoredEvent {
@@ -217,6 +218,6 @@ export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint
 }
 
 function notFound(err: unknown): null {
-  if (/no message found|not found|404/i.test((err as Error).message ?? '')) return null;
+  if (isMessageNotFound(err)) return null;
   throw err;
 }

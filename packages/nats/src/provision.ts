@@ -10,6 +10,7 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { STREAMS, BUCKETS, subjects } from '@errand/contracts';
+import { isStreamNotFound } from './errors.ts';
 
 const NS = 1_000_000;
 
@@ -30,7 +31,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
       await jsm.streams.update(cfg.name, { ...c, max_age: cfg.max_age ?? c.max_age, duplicate_window: cfg.duplicate_window ?? c.duplicate_window, allow_direct: cfg.allow_direct ?? c.allow_direct });
     }
   } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
+    if (!isStreamNotFound(err)) throw err;
     await jsm.streams.add(cfg);
   }
 }

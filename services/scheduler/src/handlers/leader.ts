@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { BUCKETS, kvKeys } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import { isKeyExists, type Logger } from '@errand/nats';
 
 /**
  * Leader election on KV `errand_leader`: the leader holds the key and
@@ -55,7 +55,7 @@ export class LeaderLease {
       if (this.leader) {
         this.log.warn('lost the leader lease', { error: (err as Error).message });
         this.set(false);
-      } else if (!/wrong last sequence|key exists/i.test((err as Error).message)) {
+      } else if (!isKeyExists(err)) {
         this.log.debug('leader lease not taken', { error: (err as Error).message });
       }
     }
