@@ -10,7 +10,7 @@ import {
 } from '@errand/contracts';
 import { injectTrace, type Context } from '@errand/telemetry';
 import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
-import { isMessageNotFound } from './errors.ts';
+import { isMessageNotFound, isStreamNotFound } from './errors.ts';
 
 /** An event read from the log with its stream sequence. */
 export interface StoredEvent {
@@ -33,17 +33,34 @@ export interface AppendOptions {
 
 export type BadEventLogger = (info: { seq: number; subject: string; error: string }) => void;
 
+/** One task's events, in order; iterate it once. `close()` ends the iteration and removes its consumer. */
+export interface TaskEvents extends AsyncIterable<StoredEvent> {
+  close(): Promise<void>;
+}
+
+/** What `follow` hands back: its position, and a stop that removes its consumer. */
+export interface Following {
+  stop(): Promise<void>;
+  lastSeq(): number;
+}
+
 /**
  * The event log: append events (validated, de-duplicated by msgID, with trace
- * context), read one task's history, and follow the whole log.
+ * context), read one task's history or follow it live, and follow the whole
+ * log. The log owns every consumer it creates and removes it when its reader
+ * is done (or at `close()`): the server would otherwise keep an ordered
+ * consumer for minutes after its last pull. Its connection, JetStream
+ * handles and publisher stay inside.
  */
 export class EventLog {
-  readonly js: JetStreamClient;
-  readonly publisher: JetStreamPublisher;
+  private readonly js: JetStreamClient;
+  private readonly publisher: JetStreamPublisher;
   private jsmP: Promise<JetStreamManager> | undefined;
+  /** the stop of every consumer this log has open */
+  private readonly open = new Set<() => Promise<void>>();
 
   constructor(
-    readonly nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly onBadEvent: BadEventLogger = (i) =>
       console.error(JSON.stringify({ level: 'warn', msg: 'skipping an invalid event', ...i })),
   ) {
@@ -51,7 +68,7 @@ export class EventLog {
     this.publisher = new JetStreamPublisher(nc);
   }
 
-  jsm(): Promise<JetStreamManager> {
+  private jsm(): Promise<JetStreamManager> {
     this.jsmP ??= jetstreamManager(this.nc);
     return this.jsmP;
   }
@@ -98,31 +115,58 @@ export class EventLog {
   }
 
   /**
-   * Every event of one task after `afterSeq` (default: all), read with an
-   * ordered consumer up to the subject's last sequence at the time of the call.
+   * Every event of one task after `afterSeq` (default: all), up to the
+   * subject's last sequence at the time of the call.
    */
   async history(tenant: string, taskId: string, afterSeq = 0): Promise<StoredEvent[]> {
     const last = await this.lastSeq(tenant, taskId);
     if (last <= afterSeq) return [];
-    const c = await this.js.consumers.get(STREAMS.events, {
-      filter_subjects: subjects.event(tenant, taskId),
-      ...(afterSeq > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
     const out: StoredEvent[] = [];
-    const iter = await c.consume({ max_messages: 256 });
-    try {
-      for await (const m of iter) {
-        const e = this.decode(jsMsgParts(m));
-        if (e) out.push(e);
-        if (m.seq >= last) break;
-      }
-    } finally {
-      await iter.close().catch(() => undefined);
-      await c.delete().catch(() => undefined);
-    }
+    for await (const e of this.taskEvents(tenant, taskId, { afterSeq, untilSeq: last })) out.push(e);
     return out;
+  }
+
+  /**
+   * One task's events after `afterSeq`: its history, then live events as they
+   * are written, until `untilSeq` is passed (when given), the reader stops
+   * iterating, or `close()`. One ordered consumer, created on the first read
+   * and removed when the iteration ends however it ends.
+   */
+  taskEvents(tenant: string, taskId: string, opts: { afterSeq?: number; untilSeq?: number } = {}): TaskEvents {
+    const afterSeq = opts.afterSeq ?? 0;
+    let closed = false;
+    let stopIter: () => Promise<void> = async () => undefined;
+    let remove: () => Promise<void> = async () => undefined;
+    // also when the reader has left the loop without ending it: the consumer goes either way
+    const close = async () => {
+      closed = true;
+      this.open.delete(close);
+      await stopIter();
+      await remove();
+    };
+    const read = async function* (this: EventLog): AsyncGenerator<StoredEvent> {
+      if (closed) return;
+      this.open.add(close);
+      try {
+        const c = await this.js.consumers.get(STREAMS.events, {
+          filter_subjects: subjects.event(tenant, taskId),
+          ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
+        });
+        let removed: Promise<unknown> | undefined;
+        remove = async () => void (await (removed ??= c.delete().catch(() => undefined)));
+        const iter = await c.consume({ max_messages: 256 });
+        stopIter = async () => void (await iter.close().catch(() => undefined));
+        if (closed) return;
+        for await (const m of iter) {
+          const e = this.decode(jsMsgParts(m));
+          if (e) yield e;
+          if (opts.untilSeq !== undefined && m.seq >= opts.untilSeq) return;
+        }
+      } finally {
+        await close();
+      }
+    }.call(this);
+    return { [Symbol.asyncIterator]: () => read, close };
   }
 
   /**
@@ -135,7 +179,7 @@ export class EventLog {
     filter?: string;
     onEvent: (e: StoredEvent) => void;
     onCaughtUp?: () => void;
-  }): Promise<{ stop: () => Promise<void>; lastSeq: () => number }> {
+  }): Promise<Following> {
     const jsm = await this.jsm();
     const info = await jsm.streams.info(STREAMS.events);
     const target = info.state.last_seq;
@@ -192,16 +236,32 @@ export class EventLog {
         }
       }
     })();
-    return {
-      lastSeq: () => applied,
-      stop: async () => {
-        stopped = true;
-        await dispose();
-      },
+    const stop = async () => {
+      stopped = true;
+      this.open.delete(stop);
+      await dispose();
     };
+    this.open.add(stop);
+    return { lastSeq: () => applied, stop };
   }
 
+  /** Streams of `STREAMS` that do not exist (for readiness checks); throws when NATS cannot be asked. */
+  async missingStreams(): Promise<string[]> {
+    const jsm = await this.jsm();
+    const missing: string[] = [];
+    for (const name of Object.values(STREAMS)) {
+      await jsm.streams.info(name).catch((err: unknown) => {
+        if (!isStreamNotFound(err)) throw err;
+        missing.push(name);
+      });
+    }
+    return missing;
+  }
+
+  /** Stop every reader and follower (removing their consumers) and the publisher. */
   close(): void {
+    for (const stop of [...this.open]) void stop().catch(() => undefined);
+    this.open.clear();
     this.publisher.close();
   }
 }

@@ -1,8 +1,34 @@
-export * from './connect.ts';
-export * from './provision.ts';
-export * from './publisher.ts';
-export * from './eventlog.ts';
-export * from './errors.ts';
-export * from './logger.ts';
-export * from './blobs.ts';
-export * from './service.ts';
+/**
+ * The NATS kit: connect, provision, the event log, blobs, a pipelined
+ * publisher for the other streams, and typed errors. Listed by name: the
+ * kit's internals (its JetStream handles, its publisher) stay inside.
+ */
+export { connectNats, serverFeatures, type ConnectOptions } from './connect.ts';
+export { provision, type ProvisionOptions } from './provision.ts';
+export { JetStreamPublisher, publishWithRetry, type PubAck, type PublishOptions } from './publisher.ts';
+export {
+  EventLog,
+  jsMsgParts,
+  type AppendOptions,
+  type BadEventLogger,
+  type Following,
+  type StoredEvent,
+  type TaskEvents,
+} from './eventlog.ts';
+export {
+  ERR_WRONG_LAST_SEQUENCE,
+  PublishError,
+  isConsumerNotFound,
+  isKeyExists,
+  isMessageNotFound,
+  isNatsError,
+  isNatsUnavailable,
+  isNoResponders,
+  isStreamNotFound,
+  isTimeout,
+  isWrongLastSequence,
+  jetStreamCode,
+} from './errors.ts';
+export { createLogger, type Level, type Logger } from './logger.ts';
+export { Blobs, blobNameOf, blobNames } from './blobs.ts';
+export { runService, type Started } from './service.ts';

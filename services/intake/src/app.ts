@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Service } from '@nats-io/services';
-import { BUCKETS, ErrandError, STREAMS } from '@errand/contracts';
+import { BUCKETS, ErrandError } from '@errand/contracts';
 import type { Config } from '@errand/config';
 import { Blobs, EventLog, createLogger, type Logger } from '@errand/nats';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
@@ -104,11 +104,10 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
 async function streamsPresent(ctx: IntakeContext): Promise<{ ok: boolean; message?: string }> {
   if (!ctx.connection.up) return { ok: false, message: 'not connected to NATS' };
   try {
-    const jsm = await ctx.events.jsm();
-    for (const name of Object.values(STREAMS)) await jsm.streams.info(name);
-    return { ok: true };
+    const missing = await ctx.events.missingStreams();
+    return missing.length ? { ok: false, message: `streams missing: ${missing.join(', ')}` } : { ok: true };
   } catch (err) {
-    return { ok: false, message: `streams missing or unreachable: ${(err as Error).message}` };
+    return { ok: false, message: `streams unreachable: ${(err as Error).message}` };
   }
 }
 

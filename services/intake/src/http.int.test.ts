@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, encodeJson, makeEvent, type ErrandEvent } from '@errand/contracts';
@@ -260,7 +261,7 @@ describe('events', () => {
     const id = await submitId();
     const streaming = inject({ url: `/v1/tasks/${id}/events`, headers: { ...auth(), accept: 'text/event-stream' } });
     // the stream's consumer is up (beside the read model's): what follows is live
-    const jsm = await rig.log.jsm();
+    const jsm = await jetstreamManager(rig.nc);
     await waitFor(async () => (await jsm.streams.info('ERRAND_EVENTS')).state.consumer_count >= 2, { what: 'the SSE consumer' });
     await append(...startedTask(id), makeEvent('completed', task(id), new Date(), { attempt: 1, result: 1 }));
     const res = await streaming;

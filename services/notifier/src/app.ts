@@ -3,7 +3,7 @@ import { nuid } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
 import { BUCKETS, CONSUMERS, kvKeys } from '@errand/contracts';
 import type { Config } from '@errand/config';
-import { createLogger, type EventLog, type Logger } from '@errand/nats';
+import { JetStreamPublisher, createLogger, type EventLog, type Logger } from '@errand/nats';
 import { parseAllowList } from '@errand/netguard';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { blobReader } from './blobs.ts';
@@ -52,6 +52,8 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
   const settings: NotifierSettings = { ...notifierSettings(config), ...opts.settings };
   const kvm = new Kvm(nc);
   let memoryKv: Promise<KV> | undefined;
+  // nats targets publish to ERRAND_NOTIFY through the notifier's own publisher
+  const publisher = new JetStreamPublisher(nc);
   const shared: Shared = {
     nc,
     log,
@@ -60,7 +62,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     send: {
       allow: parseAllowList(config.webhookAllow),
       secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
-      publisher: log.publisher,
+      publisher,
       memoryKv: () => (memoryKv ??= kvm.open(BUCKETS.memory)),
       ...(config.ERRAND_SMTP_URL ? { mail: mailerFrom(config.ERRAND_SMTP_URL, config.ERRAND_EMAIL_FROM) } : {}),
       httpTimeoutMs: settings.httpTimeoutMs,
@@ -131,6 +133,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
       timers = [];
       for (const [i, l] of leases.entries()) await l.stop(() => parts[i]!.deactivate());
       if (count > 1) await leaderKv?.delete(memberKey).catch(() => undefined);
+      publisher.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
-import { EventLog, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
+import { EventLog, JetStreamPublisher, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
 import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
@@ -29,6 +29,8 @@ export class SchedulerRuntime {
   /** the `traceparent` of each live task's `submitted` event ('' when it has none): the task's trace */
   private readonly traces = new Map<string, string>();
   private readonly work: WorkSender;
+  /** work messages go to ERRAND_WORK through the runtime's own publisher (the event log keeps its own inside) */
+  private readonly publisher: JetStreamPublisher;
   private caughtUp = false;
   private leader = false;
   private decideQueued = false;
@@ -49,7 +51,8 @@ export class SchedulerRuntime {
     private readonly janitor?: Janitor,
     private readonly now: () => number = Date.now,
   ) {
-    this.work = new WorkSender(log.publisher, logger);
+    this.publisher = new JetStreamPublisher(nc);
+    this.work = new WorkSender(this.publisher, logger);
   }
 
   /** the sequence of the last snapshot written or restored */
@@ -260,5 +263,6 @@ export class SchedulerRuntime {
     if (this.ticker) clearInterval(this.ticker);
     this.hbSub?.unsubscribe();
     await this.stopFollow?.();
+    this.publisher.close();
   }
 }
