@@ -30,5 +30,7 @@ export {
   jetStreamCode,
 } from './errors.ts';
 export { createLogger, type Level, type Logger } from './logger.ts';
-export { Blobs, blobNameOf, blobNames } from './blobs.ts';
+export { Blobs, blobNameOf } from './blobs.ts';
+/** @deprecated import `blobNames` from `@errand/contracts`; kept while the worker moves (sdk branch) */
+export { blobNames } from '@errand/contracts';
 export { runService, type Started } from './service.ts';

@@ -74,13 +74,12 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     random: opts.random ?? Math.random,
   };
   const count = settings.partitions;
-  // one partition keeps the names of a single active notifier
+  // one partition keeps the names of a single active notifier (contracts' names)
   const parts = Array.from(
     { length: count },
-    (_, i) => new Partition(i, count, count === 1 ? CONSUMERS.notifier : `${CONSUMERS.notifier}-p${i}`, shared),
+    (_, i) => new Partition(i, count, CONSUMERS.notifierPartition(i, count), shared),
   );
-  const leaseKey = (i: number) => (count === 1 ? kvKeys.notifierLease : `${kvKeys.notifierLease}-p${i}`);
-  const memberKey = `${kvKeys.notifierLease}-member.${id}`;
+  const memberKey = kvKeys.notifierMember(id);
   let leases: Lease[] = [];
   let members = 1;
   let leaderKv: KV | undefined;
@@ -92,7 +91,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     if (count === 1 || !leaderKv) return;
     await leaderKv.put(memberKey, new Date().toISOString());
     let n = 0;
-    for await (const _ of await leaderKv.keys(`${kvKeys.notifierLease}-member.*`)) n++;
+    for await (const _ of await leaderKv.keys(kvKeys.notifierMembers)) n++;
     members = Math.max(1, n);
     const extra = heldCount() - fairShare(count, members);
     if (extra > 0) {
@@ -121,7 +120,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
       await balance();
       leases = parts.map(
         (p, i) =>
-          new Lease(leaderKv!, leaseKey(i), id, renewMs, (leader) => (leader ? p.activate() : p.deactivate()), logger, () => heldCount() < fairShare(count, members)),
+          new Lease(leaderKv!, kvKeys.notifierPartitionLease(i, count), id, renewMs, (leader) => (leader ? p.activate() : p.deactivate()), logger, () => heldCount() < fairShare(count, members)),
       );
       for (const l of leases) await l.start();
       if (count > 1) {

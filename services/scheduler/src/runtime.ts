@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
 import { EventLog, JetStreamPublisher, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
-import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
+import { contextFromTraceparent, traceparentOf, inSpan, TelemetryAttributes, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
 import { restoreSnapshot } from './domain/snapshot.ts';
@@ -106,7 +106,7 @@ export class SchedulerRuntime {
     if (se.event.type === 'submitted') this.traces.set(key, se.headers?.get('traceparent') ?? '');
     const f = this.inflight.get(key);
     if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
-    if (r.state === 'completed' || r.state === 'failed' || r.state === 'cancelled' || r.state === 'timed-out' || r.state === 'rejected') {
+    if (isTerminalState(r.state)) {
       this.traces.delete(key);
       // only the leader cleans up, and not while replaying history
       if (before !== r.state && this.leader && this.caughtUp) this.janitor?.ended(r);
@@ -216,11 +216,11 @@ export class SchedulerRuntime {
     const name = cmd.kind === 'dispatch' ? 'errand.dispatch' : `errand.schedule ${e.type}`;
     const taskType = this.state.tasks.get(cmd.key)?.type;
     const attrs = {
-      'errand.task_id': e.taskId,
-      'errand.tenant': e.tenant,
-      'errand.event': e.type,
-      ...(taskType ? { 'errand.task_type': taskType } : {}),
-      ...('attempt' in e && typeof e.attempt === 'number' ? { 'errand.attempt': e.attempt } : {}),
+      [TelemetryAttributes.TaskId]: e.taskId,
+      [TelemetryAttributes.Tenant]: e.tenant,
+      [TelemetryAttributes.Event]: e.type,
+      ...(taskType ? { [TelemetryAttributes.TaskType]: taskType } : {}),
+      ...('attempt' in e && typeof e.attempt === 'number' ? { [TelemetryAttributes.Attempt]: e.attempt } : {}),
     };
     try {
       const parent = await this.traceOf(cmd.key, e.tenant, e.taskId);

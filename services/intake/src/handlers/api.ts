@@ -11,7 +11,7 @@ import {
   subjects,
   type ApiVerb,
 } from '@errand/contracts';
-import { extractTrace, inSpan, SpanKind } from '@errand/telemetry';
+import { extractTrace, inSpan, SpanKind, TelemetryAttributes } from '@errand/telemetry';
 import type { IntakeContext } from '../context.ts';
 import { submit } from '../ops/submit.ts';
 import { cancel, history, retry, status } from '../ops/tasks.ts';
@@ -93,7 +93,7 @@ async function answer(ctx: IntakeContext, verb: ApiVerb, msg: Msg): Promise<void
     if (!isToken(tenant)) throw new ErrandError('invalid', 'the tenant in the subject is not a valid token');
     if (msg.data.length > ctx.config.ERRAND_BODY_LIMIT) throw new ErrandError('too_large', 'the request body is over the size limit');
     const req = parseBody(msg.data);
-    body = await inSpan(`errand.${verb}`, extractTrace(msg.headers), { 'errand.tenant': tenant, 'errand.verb': verb }, () =>
+    body = await inSpan(`errand.${verb}`, extractTrace(msg.headers), { [TelemetryAttributes.Tenant]: tenant, [TelemetryAttributes.Verb]: verb }, () =>
       dispatch(ctx, verb, tenant, req),
     SpanKind.SERVER);
   } catch (err) {

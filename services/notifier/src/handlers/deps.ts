@@ -30,4 +30,5 @@ export interface HandlerDeps {
   random: () => number;
 }
 
-export const taskKey = (tenant: string, taskId: string) => `${tenant}.${taskId}`;
+/** the one task key of every service (contracts); partition.ts imports it from here */
+export { taskKey } from '@errand/contracts';
