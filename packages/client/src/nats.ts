@@ -1,4 +1,5 @@
 import { connect, RequestError, TimeoutError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { clientEnv } from '@errand/config';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
 import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
@@ -40,7 +41,7 @@ export class ErrandNatsClient {
   static async connect(opts: ErrandNatsClientOptions = {}): Promise<ErrandNatsClient> {
     const nc =
       opts.nc ??
-      (await connect({ servers: opts.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'errand-client' }).catch(
+      (await connect({ servers: opts.servers ?? clientEnv().NATS_URL, name: 'errand-client' }).catch(
         (err: unknown) => {
           throw new ErrandClientError('unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
         },
