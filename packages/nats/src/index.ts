@@ -1,6 +1,7 @@
 /**
  * The NATS kit: connect, provision, the event log, blobs, a pipelined
- * publisher for the other streams, and typed errors. Listed by name: the
+ * publisher for the other streams, and typed errors (the process start-up
+ * and the logger are in `@errand/runtime`). Listed by name: the
  * kit's internals (its JetStream handles, its publisher) stay inside.
  */
 export { connectNats, serverFeatures, type ConnectOptions } from './connect.ts';
@@ -29,8 +30,6 @@ export {
   isWrongLastSequence,
   jetStreamCode,
 } from './errors.ts';
-export { createLogger, type Level, type Logger } from './logger.ts';
 export { Blobs, blobNameOf } from './blobs.ts';
 /** @deprecated import `blobNames` from `@errand/contracts`; kept while the worker moves (sdk branch) */
 export { blobNames } from '@errand/contracts';
-export { runService, type Started } from './service.ts';

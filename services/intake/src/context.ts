@@ -1,7 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import type { Config } from '@errand/config';
-import type { Blobs, EventLog, Logger } from '@errand/nats';
+import type { Blobs, EventLog } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import type { SecretStore } from '@errand/secrets';
 import type { AllowList } from '@errand/netguard';
 import type { ReadModel } from './handlers/events.ts';

@@ -309,7 +309,7 @@ describe('development mode', () => {
   it('serves tenant default without auth', async () => {
     const { loadConfig } = await import('@errand/config');
     const { buildIntake } = await import('./app.ts');
-    const { createLogger } = await import('@errand/nats');
+    const { createLogger } = await import('@errand/runtime');
     const config = loadConfig({ NATS_URL: rig.server.url, ERRAND_SECRET_KEY: 'test-secret-key-0123456789abcdef' });
     expect(config.devMode).toBe(true);
     const dev = buildIntake({ config, nc: rig.nc, log: createLogger('intake-dev', {}, 'error') });

@@ -1,4 +1,4 @@
-import { runService } from '@errand/nats';
+import { runService } from '@errand/runtime';
 import { buildIntake } from './app.ts';
 
 runService('intake', async ({ config, nc, log }) => {

@@ -6,7 +6,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, decodeEvent, encodeJson, makeEvent, subjects, type TaskTypeInfo } from '@errand/contracts';
 import { loadConfig } from '@errand/config';
-import { EventLog, createLogger, provision } from '@errand/nats';
+import { EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { startNatsServer, type NatsServer } from '@errand/testing';
 import { buildIntake, type Intake } from './app.ts';
 

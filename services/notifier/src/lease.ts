@@ -1,5 +1,5 @@
 import type { KV } from '@nats-io/kv';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /**
  * One active notifier, the others stand by. The active one holds a key in the

@@ -1,7 +1,8 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, parseEventSubject } from '@errand/contracts';
-import { jsMsgParts, type EventLog, type Logger } from '@errand/nats';
+import { jsMsgParts, type EventLog } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 import { ensureNotifierConsumer } from './consumer.ts';
 import type { TaskMemo } from './domain/memo.ts';
 import { partitionOf } from './domain/partition.ts';

@@ -1,7 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nuid } from '@nats-io/transport-node';
 import type { Config } from '@errand/config';
-import { Blobs, EventLog, type Logger } from '@errand/nats';
+import { Blobs, EventLog } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 import type { Limits } from './domain/decide.ts';
 import { LeaderLease } from './handlers/leader.ts';
 import { watchTaskTypes } from './handlers/types.ts';

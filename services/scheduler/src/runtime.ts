@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
-import { EventLog, JetStreamPublisher, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
+import { EventLog, JetStreamPublisher, isWrongLastSequence, type StoredEvent } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 import { contextFromTraceparent, traceparentOf, inSpan, TelemetryAttributes, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';

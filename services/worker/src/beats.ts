@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, encodeJson, kvKeys, subjects, type Heartbeat } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import { typeInfo, type AnyTaskType } from './registry.ts';
 
 /** Put a TaskTypeInfo per type into KV `errand_types` (INTERNALS.md "Task types"). */

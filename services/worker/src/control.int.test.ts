@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { loadConfig } from '@errand/config';
 import { makeEvent, type EventOf } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';

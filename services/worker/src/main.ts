@@ -1,4 +1,4 @@
-import { runService } from '@errand/nats';
+import { runService } from '@errand/runtime';
 import { buildWorker } from './app.ts';
 
 runService('worker', async ({ config, nc, log }) => {

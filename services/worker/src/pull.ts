@@ -1,7 +1,7 @@
 import { AckPolicy, jetstreamManager, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { CONSUMERS, STREAMS, subjects } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 const NS = 1_000_000;
 const ACK_WAIT_MS = 30_000;

@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { taskTypeInfoSchema, type TaskTypeInfo } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /** The task types workers publish in KV `errand_types`, kept current by a watch. */
 export class TypeCatalog {

@@ -1,5 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { EventLog, Logger } from '@errand/nats';
+import type { EventLog } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import type { Seen, TaskMemo } from '../domain/memo.ts';
 import type { LruCache, Limiter } from '../queues.ts';
 import type { NotifierSettings } from '../settings.ts';

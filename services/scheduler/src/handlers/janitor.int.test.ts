@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Blobs, connectNats, createLogger, provision } from '@errand/nats';
+import { Blobs, connectNats, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { startNatsServer, type NatsServer } from '@errand/testing';
 import { blobNames, type TaskRecord } from '@errand/contracts';
 import { Janitor } from './janitor.ts';

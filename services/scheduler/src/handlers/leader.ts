@@ -1,7 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, type KV } from '@nats-io/kv';
 import { BUCKETS, kvKeys } from '@errand/contracts';
-import { isKeyExists, type Logger } from '@errand/nats';
+import { isKeyExists } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 
 /**
  * Leader election on KV `errand_leader`: the leader holds the key and

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm, KvWatchInclude } from '@nats-io/kv';
 import { BUCKETS, taskTypeInfoSchema, type TaskTypeInfo } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /** The task types workers published (KV `errand_types`), kept current by a watch. */
 export async function watchTaskTypes(

@@ -1,5 +1,6 @@
 import { encodeJson, subjects, type TaskRecord, type WorkMessage } from '@errand/contracts';
-import { publishWithRetry, type JetStreamPublisher, type Logger } from '@errand/nats';
+import { publishWithRetry, type JetStreamPublisher } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 
 /** The work message of one attempt (INTERNALS.md "Dispatch and start"). */
 export function buildWorkMessage(
