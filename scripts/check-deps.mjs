@@ -11,6 +11,8 @@
 //  - every setting goes through packages/config: no `process.env` in
 //    packages/*/src or services/*/src outside packages/config (tests and the
 //    test helpers of packages/testing read their own knobs);
+//  - a package's entry (src/index.ts) lists its exports by name: no
+//    `export *` (nor `export type *`);
 //  - NATS errors are matched by class and code (packages/nats/src/errors.ts):
 //    no regular expression tested against an error's `.message` in a file
 //    that talks to NATS.
@@ -144,6 +146,11 @@ export function conventionFindings(where, src, imports = findImports(src)) {
   if (!ENV_ALLOWED.some((re) => re.test(where))) {
     lines.forEach((l, i) => {
       if (/\bprocess\.env\b/.test(l)) out.push(`${where}:${i + 1}: reads process.env; every setting goes through @errand/config (its zod schema)`);
+    });
+  }
+  if (/^(packages|services)\/[^/]+\/src\/index\.ts$/.test(where)) {
+    lines.forEach((l, i) => {
+      if (/^\s*export\s+(type\s+)?\*/.test(l)) out.push(`${where}:${i + 1}: \`export *\` in a package entry; list the exports by name`);
     });
   }
   if (!where.endsWith('.test.ts') && imports.some((i) => TALKS_NATS.test(i.spec))) {

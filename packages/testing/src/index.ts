@@ -1,2 +1,9 @@
-export * from './nats-server.ts';
-export * from './wait.ts';
+/** The package's public entry: every export listed by name (no `export *`). */
+export {
+  freePort,
+  startNatsServer,
+  type NatsServer,
+} from './nats-server.ts';
+export {
+  waitFor,
+} from './wait.ts';
