@@ -30,14 +30,30 @@ export interface Intake {
   /** the fastify instance, not listening (tests use `app.inject()`) */
   app: FastifyInstance;
   ctx: IntakeContext;
-  /** open the buckets, follow the log, watch the types, serve the NATS API */
+  /** follow the log, watch the types, serve the NATS API */
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): Promise<Readiness>;
 }
 
-export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger }): Intake {
+/** The KV buckets and the blob store the operations use, opened before anything is built on them. */
+async function openStores(nc: NatsConnection): Promise<Stores> {
+  const kvm = new Kvm(nc);
+  return {
+    idempotency: await kvm.open(BUCKETS.idempotency),
+    memory: await kvm.open(BUCKETS.memory),
+    types: await kvm.open(BUCKETS.types),
+    blobs: new Blobs(nc),
+  };
+}
+
+/**
+ * Build the intake: its stores are opened first (NATS must be reachable), so
+ * the context is whole from the start; nothing listens or follows yet.
+ */
+export async function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger }): Promise<Intake> {
   const { config, nc } = opts;
+  const stores = await openStores(nc);
   const log = opts.log ?? createLogger('intake');
   const events = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
   const ctx: IntakeContext = {
@@ -50,7 +66,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     params: new ParamsValidator(),
     secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
     allow: parseAllowList(config.webhookAllow),
-    stores: undefined as unknown as Stores,
+    stores,
     connection: { up: !nc.isClosed() },
   };
   const app = buildHttp(ctx, () => ready());
@@ -80,13 +96,6 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     ready,
     async start() {
       void watchConnection().catch(() => undefined);
-      const kvm = new Kvm(nc);
-      ctx.stores = {
-        idempotency: await kvm.open(BUCKETS.idempotency),
-        memory: await kvm.open(BUCKETS.memory),
-        types: await kvm.open(BUCKETS.types),
-        blobs: new Blobs(nc),
-      };
       await ctx.types.start(ctx.stores.types);
       await ctx.readModel.start();
       service = await startApi(ctx, VERSION);

@@ -20,7 +20,7 @@ export interface IntakeContext {
   params: ParamsValidator;
   secrets: SecretStore;
   allow: AllowList;
-  /** opened by `start()` */
+  /** opened by `buildIntake` before the context exists */
   stores: Stores;
   /** false while the NATS connection is down */
   connection: { up: boolean };

@@ -312,7 +312,7 @@ describe('development mode', () => {
     const { createLogger } = await import('@errand/runtime');
     const config = loadConfig({ NATS_URL: rig.server.url, ERRAND_SECRET_KEY: 'test-secret-key-0123456789abcdef' });
     expect(config.devMode).toBe(true);
-    const dev = buildIntake({ config, nc: rig.nc, log: createLogger('intake-dev', {}, 'error') });
+    const dev = await buildIntake({ config, nc: rig.nc, log: createLogger('intake-dev', {}, 'error') });
     await dev.start();
     try {
       const res = await dev.app.inject({ method: 'POST', url: '/v1/tasks', payload: { type: 'test.job' } });

@@ -68,7 +68,7 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
       void log.append(decision).catch(() => undefined);
     },
   });
-  const intake = buildIntake({ config, nc, log: createLogger('intake-test', {}, 'error') });
+  const intake = await buildIntake({ config, nc, log: createLogger('intake-test', {}, 'error') });
   await intake.start();
   const types = await new Kvm(nc).open(BUCKETS.types);
   return {
