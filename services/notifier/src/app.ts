@@ -7,13 +7,13 @@ import { JetStreamPublisher, type EventLog } from '@errand/nats';
 import { createLogger, type Logger } from '@errand/runtime';
 import { parseAllowList } from '@errand/netguard';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
-import { blobReader } from './blobs.ts';
+import { blobReader } from './adapters/blobs.ts';
 import { mailerFrom } from './targets/mail.ts';
 import { fairShare } from './domain/partition.ts';
 import { Lease } from './lease.ts';
 import { Partition, type Shared } from './partition.ts';
-import { Limiter } from './queues.ts';
-import { notifierSettings, type NotifierSettings } from './settings.ts';
+import { Limiter } from './adapters/queues.ts';
+import { notifierSettings, type NotifierSettings } from './domain/settings.ts';
 
 export interface NotifierOptions {
   config: Config;

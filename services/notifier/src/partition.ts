@@ -8,8 +8,8 @@ import type { TaskMemo } from './domain/memo.ts';
 import { partitionOf } from './domain/partition.ts';
 import { onEvent } from './handlers/event.ts';
 import { taskKey, type HandlerDeps, type Item } from './handlers/deps.ts';
-import { KeyedQueues, LruCache, type Limiter } from './queues.ts';
-import type { NotifierSettings } from './settings.ts';
+import { KeyedQueues, LruCache, type Limiter } from './adapters/queues.ts';
+import type { NotifierSettings } from './domain/settings.ts';
 import type { SendDeps } from './targets/send.ts';
 
 /** What every partition of one notifier shares. */

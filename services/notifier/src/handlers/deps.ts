@@ -2,8 +2,8 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { EventLog } from '@errand/nats';
 import type { Logger } from '@errand/runtime';
 import type { Seen, TaskMemo } from '../domain/memo.ts';
-import type { LruCache, Limiter } from '../queues.ts';
-import type { NotifierSettings } from '../settings.ts';
+import type { LruCache, Limiter } from '../adapters/queues.ts';
+import type { NotifierSettings } from '../domain/settings.ts';
 import type { SendDeps } from '../targets/send.ts';
 
 /** One event message waiting in its task's queue. */
