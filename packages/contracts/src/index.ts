@@ -14,6 +14,7 @@ export {
   subjects,
   API_VERBS,
   parseEventSubject,
+  apiSubjectTenant,
   kvKeys,
   blobNames,
   taskKey,

@@ -72,6 +72,12 @@ export function parseEventSubject(subject: string): { tenant: string; taskId: st
   return { tenant: parts[2]!, taskId: parts[3]! };
 }
 
+/** The tenant of a request on `errand.api.<tenant>.<verb>` (undefined for another subject). */
+export function apiSubjectTenant(subject: string): string | undefined {
+  const parts = subject.split('.');
+  return parts.length === 4 && parts[0] === 'errand' && parts[1] === 'api' ? parts[2] : undefined;
+}
+
 /** KV keys may not contain every character a type name may; dots are fine in KV keys. */
 export const kvKeys = {
   taskType: (name: string) => name,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryId, deliveryMsgId, parseDeliveryId, workMsgId } from './codec.ts';
-import { CONSUMERS, kvKeys, taskKey } from './names.ts';
+import { CONSUMERS, apiSubjectTenant, kvKeys, subjects, taskKey } from './names.ts';
 
 describe('names and ids built in one place', () => {
   it('keys a task by tenant and id, so two tenants\' tasks of one id stay apart', () => {
@@ -14,6 +14,11 @@ describe('names and ids built in one place', () => {
     expect(id).toBe('T-1-12-3');
     expect(parseDeliveryId(id)).toEqual({ taskId: 'T-1', seq: 12, index: 3 });
     expect(deliveryMsgId(id, 'delivered')).not.toBe(deliveryMsgId(id, 'delivery-failed'));
+  });
+
+  it('reads the tenant back from an API subject', () => {
+    expect(apiSubjectTenant(subjects.api('acme', 'submit'))).toBe('acme');
+    expect(apiSubjectTenant('errand.events.acme.T1')).toBeUndefined();
   });
 
   it('keeps the single notifier\'s names when there is one partition', () => {

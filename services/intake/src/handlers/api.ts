@@ -2,6 +2,7 @@ import { headers as makeHeaders, type Msg } from '@nats-io/transport-node';
 import { Svcm, type Service } from '@nats-io/services';
 import {
   API_VERBS,
+  apiSubjectTenant,
   ErrandError,
   encodeJson,
   idBodySchema,
@@ -89,7 +90,7 @@ async function answer(ctx: IntakeContext, verb: ApiVerb, msg: Msg): Promise<void
   let code = ACCEPTED.has(verb) ? 202 : 200;
   let body: unknown;
   try {
-    const tenant = msg.subject.split('.')[2];
+    const tenant = apiSubjectTenant(msg.subject);
     if (!isToken(tenant)) throw new ErrandError('invalid', 'the tenant in the subject is not a valid token');
     if (msg.data.length > ctx.config.ERRAND_BODY_LIMIT) throw new ErrandError('too_large', 'the request body is over the size limit');
     const req = parseBody(msg.data);
