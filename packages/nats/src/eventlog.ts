@@ -1,5 +1,5 @@
 import { headers as makeHeaders, type NatsConnection, type MsgHdrs } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   STREAMS,
   subjects,
@@ -11,13 +11,9 @@ import {
 import { injectTrace, type Context } from '@errand/telemetry';
 import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
 import { isMessageNotFound, isStreamNotFound } from './errors.ts';
+import { followLog, readTaskEvents, type Following, type LogCore, type StoredEvent, type TaskEvents } from './readers.ts';
 
-/** An event read from the log with its stream sequence. */
-export interface StoredEvent {
-  seq: number;
-  event: ErrandEvent;
-  headers?: MsgHdrs;
-}
+export type { Following, StoredEvent, TaskEvents };
 
 export interface AppendOptions {
   /** the optimistic concurrency check: the task's last event must have this sequence */
@@ -33,17 +29,6 @@ export interface AppendOptions {
 
 export type BadEventLogger = (info: { seq: number; subject: string; error: string }) => void;
 
-/** One task's events, in order; iterate it once. `close()` ends the iteration and removes its consumer. */
-export interface TaskEvents extends AsyncIterable<StoredEvent> {
-  close(): Promise<void>;
-}
-
-/** What `follow` hands back: its position, and a stop that removes its consumer. */
-export interface Following {
-  stop(): Promise<void>;
-  lastSeq(): number;
-}
-
 /**
  * The event log: append events (validated, de-duplicated by msgID, with trace
  * context), read one task's history or follow it live, and follow the whole
@@ -58,6 +43,7 @@ export class EventLog {
   private jsmP: Promise<JetStreamManager> | undefined;
   /** the stop of every consumer this log has open */
   private readonly open = new Set<() => Promise<void>>();
+  private readonly core: LogCore;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -66,6 +52,7 @@ export class EventLog {
   ) {
     this.js = jetstream(nc);
     this.publisher = new JetStreamPublisher(nc);
+    this.core = { nc, js: this.js, jsm: () => this.jsm(), decode: (m) => this.decode(m), open: this.open };
   }
 
   private jsm(): Promise<JetStreamManager> {
@@ -133,116 +120,16 @@ export class EventLog {
    * and removed when the iteration ends however it ends.
    */
   taskEvents(tenant: string, taskId: string, opts: { afterSeq?: number; untilSeq?: number } = {}): TaskEvents {
-    const afterSeq = opts.afterSeq ?? 0;
-    let closed = false;
-    let stopIter: () => Promise<void> = async () => undefined;
-    let remove: () => Promise<void> = async () => undefined;
-    // also when the reader has left the loop without ending it: the consumer goes either way
-    const close = async () => {
-      closed = true;
-      this.open.delete(close);
-      await stopIter();
-      await remove();
-    };
-    const read = async function* (this: EventLog): AsyncGenerator<StoredEvent> {
-      if (closed) return;
-      this.open.add(close);
-      try {
-        const c = await this.js.consumers.get(STREAMS.events, {
-          filter_subjects: subjects.event(tenant, taskId),
-          ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
-        });
-        let removed: Promise<unknown> | undefined;
-        remove = async () => void (await (removed ??= c.delete().catch(() => undefined)));
-        const iter = await c.consume({ max_messages: 256 });
-        stopIter = async () => void (await iter.close().catch(() => undefined));
-        if (closed) return;
-        for await (const m of iter) {
-          const e = this.decode(jsMsgParts(m));
-          if (e) yield e;
-          if (opts.untilSeq !== undefined && m.seq >= opts.untilSeq) return;
-        }
-      } finally {
-        await close();
-      }
-    }.call(this);
-    return { [Symbol.asyncIterator]: () => read, close };
+    return readTaskEvents(this.core, tenant, taskId, opts);
   }
 
   /**
    * Follow the whole log (or a filter) from `fromSeq` with an ordered
-   * consumer, calling `onEvent` in order. Returns a stop function.
-   * `onCaughtUp` fires once, when the log's last sequence at the start has been passed.
+   * consumer, calling `onEvent` in order; survives reconnects. `onCaughtUp`
+   * fires once, when the log's last sequence at the start has been passed.
    */
-  async follow(opts: {
-    fromSeq?: number;
-    filter?: string;
-    onEvent: (e: StoredEvent) => void;
-    onCaughtUp?: () => void;
-  }): Promise<Following> {
-    const jsm = await this.jsm();
-    const info = await jsm.streams.info(STREAMS.events);
-    const target = info.state.last_seq;
-    let applied = (opts.fromSeq ?? 1) - 1;
-    let caughtUp = false;
-    const markCaughtUp = () => {
-      if (!caughtUp && applied >= target) {
-        caughtUp = true;
-        opts.onCaughtUp?.();
-      }
-    };
-    markCaughtUp();
-    let iter: { close(): Promise<void | Error> } | undefined;
-    // the server keeps an ordered consumer for minutes after its last pull: remove each one we leave
-    let dispose: () => Promise<void> = async () => undefined;
-    let stopped = false;
-    const open = async () => {
-      const c = await this.js.consumers.get(STREAMS.events, {
-        filter_subjects: opts.filter ?? subjects.allEvents,
-        ...(applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 } : { deliver_policy: DeliverPolicy.All }),
-      });
-      dispose = async () => {
-        await iter?.close().catch(() => undefined);
-        // not awaited: right after a reconnect the API may be slow to answer, and the new consumer must not wait
-        void c.delete().catch(() => undefined);
-      };
-      iter = await c.consume({
-        max_messages: 2_000,
-        callback: (m: JsMsg) => {
-          if (m.seq <= applied) return; // seen before a restart of the consumer
-          applied = m.seq;
-          const e = this.decode(jsMsgParts(m));
-          if (e) opts.onEvent(e);
-          markCaughtUp();
-        },
-      });
-    };
-    await open();
-    // After a reconnect (a restarted server forgets its ephemeral consumers) the
-    // ordered consumer would only notice through missed heartbeats, 30 s or more:
-    // start a new one at once from the last applied sequence.
-    void (async () => {
-      for await (const s of this.nc.status()) {
-        if (stopped) break;
-        if (s.type !== 'reconnect') continue;
-        await dispose();
-        for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
-          try {
-            await open();
-            break;
-          } catch {
-            await new Promise((r) => setTimeout(r, delay));
-          }
-        }
-      }
-    })();
-    const stop = async () => {
-      stopped = true;
-      this.open.delete(stop);
-      await dispose();
-    };
-    this.open.add(stop);
-    return { lastSeq: () => applied, stop };
+  follow(opts: { fromSeq?: number; filter?: string; onEvent: (e: StoredEvent) => void; onCaughtUp?: () => void }): Promise<Following> {
+    return followLog(this.core, opts);
   }
 
   /** Streams of `STREAMS` that do not exist (for readiness checks); throws when NATS cannot be asked. */
@@ -264,17 +151,6 @@ export class EventLog {
     this.open.clear();
     this.publisher.close();
   }
-}
-
-export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {
-  return {
-    seq: m.seq,
-    subject: m.subject,
-    data: m.data,
-    get headers() {
-      return m.headers;
-    },
-  };
 }
 
 function notFound(err: unknown): null {
