@@ -5,8 +5,8 @@ import type { Blobs, EventLog } from '@errand/nats';
 import type { Logger } from '@errand/runtime';
 import type { SecretStore } from '@errand/secrets';
 import type { AllowList } from '@errand/netguard';
-import type { ReadModel } from './handlers/events.ts';
-import type { TypeCatalog } from './handlers/types.ts';
+import type { ReadModel } from './adapters/read-model.ts';
+import type { TypeCatalog } from './adapters/type-catalog.ts';
 import type { ParamsValidator } from './ops/params.ts';
 
 /** Everything the operations need, built once by `buildIntake`. */
