@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `errand` command line: `pnpm errand <command>` (see USAGE in cli-args.ts).
+import { clientEnv } from '@errand/config';
 import { isTerminalState, type ErrandEvent } from '@errand/contracts';
 import { parseCli, UsageError, USAGE, type Cli } from './cli-args.ts';
 import { describeEvent } from './describe.ts';
@@ -122,7 +123,7 @@ export async function run(cli: Cli): Promise<number> {
 async function main(): Promise<void> {
   let cli: Cli;
   try {
-    cli = parseCli(process.argv.slice(2), process.env);
+    cli = parseCli(process.argv.slice(2), clientEnv());
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`errand: ${err.message}\n\n${USAGE}\n`);

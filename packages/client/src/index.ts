@@ -8,4 +8,19 @@ export { ErrandClientError, isErrandError, type ClientErrorCode } from './errors
 export { SseParser, readSse, type SseMessage } from './sse.ts';
 export { renderProgress, formatDuration } from './progress.ts';
 export { describeEvent } from './describe.ts';
-export type * from './types.ts';
+export type {
+  Accepted,
+  CancelOptions,
+  ErrandEvent,
+  ListOptions,
+  ListQuery,
+  MetricsSummary,
+  SubmitBody,
+  TargetInput,
+  TaskList,
+  TaskResult,
+  TaskState,
+  TaskTypeListing,
+  TaskView,
+  WatchedEvent,
+} from './types.ts';

@@ -1,4 +1,5 @@
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, RequestError, TimeoutError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { clientEnv } from '@errand/config';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
 import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
@@ -15,6 +16,9 @@ export interface ErrandNatsClientOptions {
 }
 
 const decoder = new TextDecoder();
+
+/** A request that got no answer in time, told by the client's error class (never by the message). */
+const isTimeout = (err: unknown) => err instanceof TimeoutError || (err instanceof RequestError && err.cause instanceof TimeoutError);
 const encoder = new TextEncoder();
 
 /**
@@ -37,7 +41,7 @@ export class ErrandNatsClient {
   static async connect(opts: ErrandNatsClientOptions = {}): Promise<ErrandNatsClient> {
     const nc =
       opts.nc ??
-      (await connect({ servers: opts.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'errand-client' }).catch(
+      (await connect({ servers: opts.servers ?? clientEnv().NATS_URL, name: 'errand-client' }).catch(
         (err: unknown) => {
           throw new ErrandClientError('unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
         },
@@ -120,7 +124,7 @@ export class ErrandNatsClient {
       text = decoder.decode(m.data);
     } catch (err) {
       const msg = (err as Error).message ?? String(err);
-      const code = /no responders|503/i.test(msg) ? 'unavailable' : /timeout/i.test(msg) ? 'timeout' : 'unavailable';
+      const code = isTimeout(err) ? 'timeout' : 'unavailable';
       throw new ErrandClientError(code, `errand.api.${this.tenant}.${verb}: ${msg}`, { cause: err });
     }
     let parsed: unknown;

@@ -1,7 +1,15 @@
-import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { isToken, TASK_TYPE_RE } from '@errand/contracts';
+import { ConfigError, parseApiKeys, parseDeliverySchedule, parseTypeConcurrency } from './parse.ts';
+
+export {
+  ConfigError,
+  DEFAULT_DELIVERY_SCHEDULE_MS,
+  parseApiKeys,
+  parseDeliverySchedule,
+  parseTypeConcurrency,
+} from './parse.ts';
+export { clientEnv, logLevel, type ClientEnv, type LogLevel } from './env.ts';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -52,6 +60,34 @@ const envSchema = z.object({
   /** SMTP server for `email` targets (smtp:// or smtps://, credentials in the URL); unset = no email targets */
   ERRAND_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   ERRAND_EMAIL_FROM: z.string().default('Errand <errand@localhost>'),
+  /** pino's level for every service's logs */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // the notifier's knobs
+  /** base of the result links in messages; default the intake on this machine */
+  ERRAND_PUBLIC_URL: z.string().optional(),
+  /** delays before each retry of a delivery, comma-separated ms */
+  ERRAND_DELIVERY_SCHEDULE_MS: z.string().optional(),
+  /** one HTTP try, connect to last byte */
+  ERRAND_DELIVERY_TIMEOUT_MS: int(100).default(15_000),
+  /**
+   * The notifier consumer's max_ack_pending. Events wait unacked while their
+   * deliveries retry (bounded by the schedule, ~13 min by default); at this
+   * limit the server stops sending events, which is the back-pressure we want,
+   * but set well above the tasks one process can keep in flight.
+   */
+  ERRAND_NOTIFIER_MAX_ACK_PENDING: int(10).default(10_000),
+  /** a crashed notifier's events come back to the next one after this long (held events are kept alive with working()) */
+  ERRAND_NOTIFIER_ACK_WAIT_MS: int(1_000).default(10_000),
+  /** HTTP / NATS sends in flight at once, over all tasks */
+  ERRAND_NOTIFIER_CONCURRENCY: int(1).default(32),
+  /** task memos kept in memory (least recently used ones go first) */
+  ERRAND_NOTIFIER_CACHE: int(10).default(10_000),
+  /**
+   * How many parts the tasks are split into, each held by one notifier at a
+   * time (at most 64). Each partition reads every event (and acks the others'
+   * at once), so more partitions cost reads: use about as many as notifiers run.
+   */
+  ERRAND_NOTIFIER_PARTITIONS: int(1).transform((n) => Math.min(64, n)).default(1),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -64,47 +100,10 @@ export interface Config extends Env {
   webhookAllow: string[];
   host: string;
   pools: string[];
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-function pairs(text: string, what: string): [string, string][] {
-  return text
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter((s) => s && !s.startsWith('#'))
-    .map((s) => {
-      const i = s.indexOf('=');
-      if (i <= 0 || i === s.length - 1) throw new ConfigError(`${what}: "${s}" is not a key=value pair`);
-      return [s.slice(0, i).trim(), s.slice(i + 1).trim()];
-    });
-}
-
-/** `key=tenant` pairs, or a path to a file of them. */
-export function parseApiKeys(value: string | undefined): Map<string, string> {
-  const keys = new Map<string, string>();
-  if (!value) return keys;
-  const text = !value.includes('=') && existsSync(value) ? readFileSync(value, 'utf8') : value;
-  for (const [key, tenant] of pairs(text, 'ERRAND_API_KEYS')) {
-    if (!isToken(tenant)) throw new ConfigError(`ERRAND_API_KEYS: tenant "${tenant}" is not a valid token`);
-    keys.set(key, tenant);
-  }
-  return keys;
-}
-
-export function parseTypeConcurrency(value: string | undefined): Map<string, number> {
-  const limits = new Map<string, number>();
-  if (!value) return limits;
-  for (const [type, n] of pairs(value, 'ERRAND_TYPE_CONCURRENCY')) {
-    const num = Number(n);
-    if (!TASK_TYPE_RE.test(type) || !Number.isInteger(num) || num < 1) {
-      throw new ConfigError(`ERRAND_TYPE_CONCURRENCY: "${type}=${n}" needs a task type and a whole number >= 1`);
-    }
-    limits.set(type, num);
-  }
-  return limits;
+  /** ERRAND_PUBLIC_URL without a trailing slash, default `http://127.0.0.1:<PORT>` */
+  publicUrl: string;
+  /** ERRAND_DELIVERY_SCHEDULE_MS parsed (default DEFAULT_DELIVERY_SCHEDULE_MS) */
+  deliverySchedule: number[];
 }
 
 /** Read and check the configuration; a bad value is a clear error at start-up. */
@@ -127,5 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // development mode never listens beyond this machine
     host: devMode ? '127.0.0.1' : (e.ERRAND_HOST ?? '0.0.0.0'),
     pools: e.ERRAND_WORKER_POOLS.split(',').map((s) => s.trim()).filter(Boolean),
+    publicUrl: (e.ERRAND_PUBLIC_URL || `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
+    deliverySchedule: parseDeliverySchedule(e.ERRAND_DELIVERY_SCHEDULE_MS),
   };
 }

@@ -48,6 +48,35 @@ export function eventMsgId(e: { type: string; taskId: string; attempt?: number }
   return extra === undefined ? base : `${base}:${extra}`;
 }
 
+/**
+ * The `Nats-Msg-Id` of attempt `attempt`'s work message: a re-sent dispatch
+ * (a new leader, a retry of a failed send) is stored once within the
+ * de-duplication window.
+ */
+export function workMsgId(taskId: string, attempt: number): string {
+  return `work:${taskId}:${attempt}`;
+}
+
+/**
+ * A delivery's id: `<taskId>-<seq of the delivered event>-<target index>`.
+ * Receivers de-duplicate on it (webhook header, `nats` msgID, email Message-ID).
+ */
+export function deliveryId(taskId: string, seq: number, index: number): string {
+  return `${taskId}-${seq}-${index}`;
+}
+
+/** Read a delivery id back (task ids may contain `-`, so parse from the end). */
+export function parseDeliveryId(id: string): { taskId: string; seq: number; index: number } | undefined {
+  const m = /^(.+)-(\d+)-(\d+)$/.exec(id);
+  if (!m) return undefined;
+  return { taskId: m[1]!, seq: Number(m[2]), index: Number(m[3]) };
+}
+
+/** The `Nats-Msg-Id` of a `delivered` / `delivery-failed` event: one of each per delivery. */
+export function deliveryMsgId(id: string, type: 'delivered' | 'delivery-failed'): string {
+  return `${id}:${type}`;
+}
+
 export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }

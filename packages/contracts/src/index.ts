@@ -1,11 +1,134 @@
-export * from './tokens.ts';
-export * from './names.ts';
-export * from './targets.ts';
-export * from './events.ts';
-export * from './errors.ts';
-export * from './submit.ts';
-export * from './task.ts';
-export * from './view.ts';
-export * from './codec.ts';
-export * from './work.ts';
-export * from './ids.ts';
+/** The package's public entry: every export listed by name (no `export *`). */
+export {
+  TOKEN_RE,
+  tokenSchema,
+  isToken,
+  TASK_TYPE_RE,
+  taskTypeNameSchema,
+  typeToken,
+} from './tokens.ts';
+export {
+  STREAMS,
+  BUCKETS,
+  CONSUMERS,
+  subjects,
+  API_VERBS,
+  parseEventSubject,
+  apiSubjectTenant,
+  kvKeys,
+  blobNames,
+  taskKey,
+  type ApiVerb,
+} from './names.ts';
+export {
+  natsTargetSchema,
+  webhookTargetSchema,
+  slackTargetSchema,
+  discordTargetSchema,
+  memoryTargetSchema,
+  emailTargetSchema,
+  targetInputSchema,
+  storedTargetSchema,
+  type TargetInput,
+  type StoredTarget,
+  type TargetKind,
+} from './targets.ts';
+export {
+  isoSchema,
+  submittedSchema,
+  queuedSchema,
+  rejectedSchema,
+  dispatchedSchema,
+  startedSchema,
+  progressSchema,
+  checkpointSchema,
+  cancelRequestedSchema,
+  retryRequestedSchema,
+  cancelledSchema,
+  timedOutSchema,
+  failedSchema,
+  retryScheduledSchema,
+  completedSchema,
+  deliveredSchema,
+  deliveryFailedSchema,
+  eventSchema,
+  TERMINAL_TYPES,
+  isTerminalEvent,
+  type ErrandEvent,
+  type EventType,
+  type EventOf,
+  type Submitted,
+  type TerminalType,
+  type EventPayload,
+} from './events.ts';
+export {
+  ERROR_STATUS,
+  errorBodySchema,
+  ErrandError,
+  zodDetails,
+  invalid,
+  type ErrorCode,
+  type ErrorBody,
+} from './errors.ts';
+export {
+  PRIORITY_NAMES,
+  prioritySchema,
+  priorityNumber,
+  DEFAULTS,
+  submitBodySchema,
+  idBodySchema,
+  cancelBodySchema,
+  natsCancelBodySchema,
+  TASK_STATES,
+  TERMINAL_STATES,
+  isTerminalState,
+  listQuerySchema,
+  type PriorityInput,
+  type SubmitBody,
+  type TaskState,
+  type ListQuery,
+} from './submit.ts';
+export {
+  recordFromSubmitted,
+  evolveTask,
+  applyTaskEvent,
+  type DeliveryState,
+  type TaskRecord,
+} from './task.ts';
+export {
+  WAITING_REASONS,
+  waitingOnSchema,
+  waitingRequestSchema,
+  waitingReplySchema,
+  taskViewSchema,
+  toView,
+  type WaitingReason,
+  type WaitingOn,
+  type WaitingRequest,
+  type WaitingReply,
+  type TaskView,
+} from './view.ts';
+export {
+  encodeEvent,
+  decodeEvent,
+  makeEvent,
+  eventMsgId,
+  workMsgId,
+  deliveryId,
+  parseDeliveryId,
+  deliveryMsgId,
+  encodeJson,
+  decodeJson,
+  type Decoded,
+} from './codec.ts';
+export {
+  taskTypeInfoSchema,
+  workMessageSchema,
+  heartbeatSchema,
+  type TaskTypeInfo,
+  type WorkMessage,
+  type Heartbeat,
+} from './work.ts';
+export {
+  newTaskId,
+} from './ids.ts';

@@ -28,8 +28,10 @@ export const BUCKETS = {
 } as const;
 
 export const CONSUMERS = {
-  /** the notifier's durable consumer on ERRAND_EVENTS */
+  /** the notifier's durable consumer on ERRAND_EVENTS (with one partition) */
   notifier: 'errand-notifier',
+  /** the durable consumer of notifier partition `index` of `count` (`errand-notifier` when there is one) */
+  notifierPartition: (index: number, count: number) => (count === 1 ? 'errand-notifier' : `errand-notifier-p${index}`),
   /**
    * Workers' durable consumer per pool and task type on ERRAND_WORK (filter:
    * `subjects.work(pool, type)`): a work message only reaches a worker that
@@ -70,11 +72,11 @@ export function parseEventSubject(subject: string): { tenant: string; taskId: st
   return { tenant: parts[2]!, taskId: parts[3]! };
 }
 
-/** Message ids (`Nats-Msg-Id`): a re-send inside the de-duplication window is stored once. */
-export const msgIds = {
-  /** the work message of one attempt */
-  work: (taskId: string, attempt: number) => `work:${taskId}:${attempt}`,
-} as const;
+/** The tenant of a request on `errand.api.<tenant>.<verb>` (undefined for another subject). */
+export function apiSubjectTenant(subject: string): string | undefined {
+  const parts = subject.split('.');
+  return parts.length === 4 && parts[0] === 'errand' && parts[1] === 'api' ? parts[2] : undefined;
+}
 
 /** KV keys may not contain every character a type name may; dots are fine in KV keys. */
 export const kvKeys = {
@@ -85,4 +87,27 @@ export const kvKeys = {
   leader: 'scheduler',
   /** the active notifier's lease, in the leader bucket */
   notifierLease: 'notifier',
+  /** the lease of notifier partition `index` of `count`, in the leader bucket (`notifier` when there is one) */
+  notifierPartitionLease: (index: number, count: number) => (count === 1 ? 'notifier' : `notifier-p${index}`),
+  /** a live notifier's membership, in the leader bucket (refreshed with its leases) */
+  notifierMember: (notifierId: string) => `notifier-member.${notifierId}`,
+  /** every notifier's membership */
+  notifierMembers: 'notifier-member.*',
+  /** a target secret in `errand_secrets` (its ref): target `index` of a task */
+  secret: (tenant: string, taskId: string, index: number) => `${tenant}.${taskId}.${index}`,
 } as const;
+
+/** Names of blobs in `errand_blobs` (INTERNALS.md "Checkpoints, results and partial results"). */
+export const blobNames = {
+  checkpoint: (tenant: string, taskId: string, attempt: number) => `cp/${tenant}/${taskId}/${attempt}`,
+  checkpointPrefix: 'cp/',
+  result: (tenant: string, taskId: string) => `result/${tenant}/${taskId}`,
+} as const;
+
+/**
+ * The key of one task in in-memory maps of every service (`<tenant>/<taskId>`):
+ * task ids are unique per tenant only.
+ */
+export function taskKey(tenant: string, taskId: string): string {
+  return `${tenant}/${taskId}`;
+}

@@ -1,15 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { BUCKETS, decodeJson, encodeJson } from '@errand/contracts';
+import { BUCKETS, blobNames, decodeJson, encodeJson } from '@errand/contracts';
 
 const REF_PREFIX = 'obj:';
 
-/** Names of blobs in `errand_blobs` (INTERNALS.md "Checkpoints, results and partial results"). */
-export const blobNames = {
-  checkpoint: (tenant: string, taskId: string, attempt: number) => `cp/${tenant}/${taskId}/${attempt}`,
-  checkpointPrefix: 'cp/',
-  result: (tenant: string, taskId: string) => `result/${tenant}/${taskId}`,
-};
 
 /** The name behind an `obj:` ref, or undefined for any other ref. */
 export function blobNameOf(ref: string | undefined): string | undefined {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/nats-core';
-import { startNatsServer, type NatsServer } from '@errand/testing';
-import { makeEvent } from '@errand/contracts';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
+import { STREAMS, makeEvent } from '@errand/contracts';
 import { connectNats } from './connect.ts';
 import { provision } from './provision.ts';
 import { EventLog, type StoredEvent } from './eventlog.ts';
@@ -89,5 +90,47 @@ describe('EventLog', () => {
     const seqs = seen.map((e) => e.seq);
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
     await f.stop();
+  });
+
+  it('reads a task history then its live events, and removes the consumer when the reader stops', async () => {
+    const jsm = await jetstreamManager(nc);
+    const consumers = async () => (await jsm.streams.info(STREAMS.events)).state.consumer_count;
+    const before = await consumers();
+    const s = await log.append(submitted('live1'));
+    const reader = log.taskEvents('t1', 'live1', { afterSeq: 0 });
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const e of reader) {
+        seen.push(e.event.type);
+        if (e.event.type === 'dispatched') break;
+      }
+    })();
+    await waitFor(() => seen.length === 1, { what: 'the history' });
+    await log.append(makeEvent('queued', task('live1'), new Date(), { position: 0 }), { expectLastSeq: s.seq });
+    await log.append(makeEvent('dispatched', task('live1'), new Date(), { attempt: 1, pool: 'default' }));
+    await done;
+    expect(seen).toEqual(['submitted', 'queued', 'dispatched']);
+    await waitFor(async () => (await consumers()) === before, { what: 'the reader\'s consumer removed' });
+  });
+
+  it('stops at untilSeq, and close() ends a reader waiting for live events', async () => {
+    await log.append(submitted('until1'));
+    const last = (await log.append(makeEvent('queued', task('until1'), new Date(), { position: 0 }))).seq;
+    const upTo: string[] = [];
+    for await (const e of log.taskEvents('t1', 'until1', { untilSeq: last })) upTo.push(e.event.type);
+    expect(upTo).toEqual(['submitted', 'queued']);
+
+    const jsm = await jetstreamManager(nc);
+    const consumers = async () => (await jsm.streams.info(STREAMS.events)).state.consumer_count;
+    const before = await consumers();
+    const log2 = new EventLog(nc);
+    const waiting = log2.taskEvents('t1', 'until1', { afterSeq: last });
+    const ended = (async () => {
+      for await (const _ of waiting) expect.unreachable('no event after the last one');
+    })();
+    await waitFor(async () => (await consumers()) > before, { what: 'the live reader\'s consumer' });
+    log2.close();
+    await ended;
+    await waitFor(async () => (await consumers()) === before, { what: 'close() to remove it' });
   });
 });

@@ -1,5 +1,5 @@
 import { headers as makeHeaders, type NatsConnection, type MsgHdrs } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import {
   STREAMS,
   subjects,
@@ -10,13 +10,10 @@ import {
 } from '@errand/contracts';
 import { injectTrace, type Context } from '@errand/telemetry';
 import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
+import { isMessageNotFound, isStreamNotFound } from './errors.ts';
+import { followLog, readTaskEvents, type Following, type LogCore, type StoredEvent, type TaskEvents } from './readers.ts';
 
-/** An event read from the log with its stream sequence. */
-export interface StoredEvent {
-  seq: number;
-  event: ErrandEvent;
-  headers?: MsgHdrs;
-}
+export type { Following, StoredEvent, TaskEvents };
 
 export interface AppendOptions {
   /** the optimistic concurrency check: the task's last event must have this sequence */
@@ -34,23 +31,31 @@ export type BadEventLogger = (info: { seq: number; subject: string; error: strin
 
 /**
  * The event log: append events (validated, de-duplicated by msgID, with trace
- * context), read one task's history, and follow the whole log.
+ * context), read one task's history or follow it live, and follow the whole
+ * log. The log owns every consumer it creates and removes it when its reader
+ * is done (or at `close()`): the server would otherwise keep an ordered
+ * consumer for minutes after its last pull. Its connection, JetStream
+ * handles and publisher stay inside.
  */
 export class EventLog {
-  readonly js: JetStreamClient;
-  readonly publisher: JetStreamPublisher;
+  private readonly js: JetStreamClient;
+  private readonly publisher: JetStreamPublisher;
   private jsmP: Promise<JetStreamManager> | undefined;
+  /** the stop of every consumer this log has open */
+  private readonly open = new Set<() => Promise<void>>();
+  private readonly core: LogCore;
 
   constructor(
-    readonly nc: NatsConnection,
+    private readonly nc: NatsConnection,
     private readonly onBadEvent: BadEventLogger = (i) =>
       console.error(JSON.stringify({ level: 'warn', msg: 'skipping an invalid event', ...i })),
   ) {
     this.js = jetstream(nc);
     this.publisher = new JetStreamPublisher(nc);
+    this.core = { nc, js: this.js, jsm: () => this.jsm(), decode: (m) => this.decode(m), open: this.open };
   }
 
-  jsm(): Promise<JetStreamManager> {
+  private jsm(): Promise<JetStreamManager> {
     this.jsmP ??= jetstreamManager(this.nc);
     return this.jsmP;
   }
@@ -97,126 +102,58 @@ export class EventLog {
   }
 
   /**
-   * Every event of one task after `afterSeq` (default: all), read with an
-   * ordered consumer up to the subject's last sequence at the time of the call.
+   * Every event of one task after `afterSeq` (default: all), up to the
+   * subject's last sequence at the time of the call.
    */
   async history(tenant: string, taskId: string, afterSeq = 0): Promise<StoredEvent[]> {
     const last = await this.lastSeq(tenant, taskId);
     if (last <= afterSeq) return [];
-    const c = await this.js.consumers.get(STREAMS.events, {
-      filter_subjects: subjects.event(tenant, taskId),
-      ...(afterSeq > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
     const out: StoredEvent[] = [];
-    const iter = await c.consume({ max_messages: 256 });
-    try {
-      for await (const m of iter) {
-        const e = this.decode(jsMsgParts(m));
-        if (e) out.push(e);
-        if (m.seq >= last) break;
-      }
-    } finally {
-      await iter.close().catch(() => undefined);
-      await c.delete().catch(() => undefined);
-    }
+    for await (const e of this.taskEvents(tenant, taskId, { afterSeq, untilSeq: last })) out.push(e);
     return out;
   }
 
   /**
-   * Follow the whole log (or a filter) from `fromSeq` with an ordered
-   * consumer, calling `onEvent` in order. Returns a stop function.
-   * `onCaughtUp` fires once, when the log's last sequence at the start has been passed.
+   * One task's events after `afterSeq`: its history, then live events as they
+   * are written, until `untilSeq` is passed (when given), the reader stops
+   * iterating, or `close()`. One ordered consumer, created on the first read
+   * and removed when the iteration ends however it ends.
    */
-  async follow(opts: {
-    fromSeq?: number;
-    filter?: string;
-    onEvent: (e: StoredEvent) => void;
-    onCaughtUp?: () => void;
-  }): Promise<{ stop: () => Promise<void>; lastSeq: () => number }> {
-    const jsm = await this.jsm();
-    const info = await jsm.streams.info(STREAMS.events);
-    const target = info.state.last_seq;
-    let applied = (opts.fromSeq ?? 1) - 1;
-    let caughtUp = false;
-    const markCaughtUp = () => {
-      if (!caughtUp && applied >= target) {
-        caughtUp = true;
-        opts.onCaughtUp?.();
-      }
-    };
-    markCaughtUp();
-    let iter: { close(): Promise<void | Error> } | undefined;
-    // the server keeps an ordered consumer for minutes after its last pull: remove each one we leave
-    let dispose: () => Promise<void> = async () => undefined;
-    let stopped = false;
-    const open = async () => {
-      const c = await this.js.consumers.get(STREAMS.events, {
-        filter_subjects: opts.filter ?? subjects.allEvents,
-        ...(applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 } : { deliver_policy: DeliverPolicy.All }),
-      });
-      dispose = async () => {
-        await iter?.close().catch(() => undefined);
-        // not awaited: right after a reconnect the API may be slow to answer, and the new consumer must not wait
-        void c.delete().catch(() => undefined);
-      };
-      iter = await c.consume({
-        max_messages: 2_000,
-        callback: (m: JsMsg) => {
-          if (m.seq <= applied) return; // seen before a restart of the consumer
-          applied = m.seq;
-          const e = this.decode(jsMsgParts(m));
-          if (e) opts.onEvent(e);
-          markCaughtUp();
-        },
-      });
-    };
-    await open();
-    // After a reconnect (a restarted server forgets its ephemeral consumers) the
-    // ordered consumer would only notice through missed heartbeats, 30 s or more:
-    // start a new one at once from the last applied sequence.
-    void (async () => {
-      for await (const s of this.nc.status()) {
-        if (stopped) break;
-        if (s.type !== 'reconnect') continue;
-        await dispose();
-        for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
-          try {
-            await open();
-            break;
-          } catch {
-            await new Promise((r) => setTimeout(r, delay));
-          }
-        }
-      }
-    })();
-    return {
-      lastSeq: () => applied,
-      stop: async () => {
-        stopped = true;
-        await dispose();
-      },
-    };
+  taskEvents(tenant: string, taskId: string, opts: { afterSeq?: number; untilSeq?: number } = {}): TaskEvents {
+    return readTaskEvents(this.core, tenant, taskId, opts);
   }
 
+  /**
+   * Follow the whole log (or a filter) from `fromSeq` with an ordered
+   * consumer, calling `onEvent` in order; survives reconnects. `onCaughtUp`
+   * fires once, when the log's last sequence at the start has been passed.
+   */
+  follow(opts: { fromSeq?: number; filter?: string; onEvent: (e: StoredEvent) => void; onCaughtUp?: () => void }): Promise<Following> {
+    return followLog(this.core, opts);
+  }
+
+  /** Streams of `STREAMS` that do not exist (for readiness checks); throws when NATS cannot be asked. */
+  async missingStreams(): Promise<string[]> {
+    const jsm = await this.jsm();
+    const missing: string[] = [];
+    for (const name of Object.values(STREAMS)) {
+      await jsm.streams.info(name).catch((err: unknown) => {
+        if (!isStreamNotFound(err)) throw err;
+        missing.push(name);
+      });
+    }
+    return missing;
+  }
+
+  /** Stop every reader and follower (removing their consumers) and the publisher. */
   close(): void {
+    for (const stop of [...this.open]) void stop().catch(() => undefined);
+    this.open.clear();
     this.publisher.close();
   }
 }
 
-export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {
-  return {
-    seq: m.seq,
-    subject: m.subject,
-    data: m.data,
-    get headers() {
-      return m.headers;
-    },
-  };
-}
-
 function notFound(err: unknown): null {
-  if (/no message found|not found|404/i.test((err as Error).message ?? '')) return null;
+  if (isMessageNotFound(err)) return null;
   throw err;
 }

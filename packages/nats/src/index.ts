@@ -1,9 +1,29 @@
-export * from './connect.ts';
-export * from './provision.ts';
-export * from './publisher.ts';
-export * from './eventlog.ts';
-export * from './errors.ts';
-export * from './logger.ts';
-export * from './blobs.ts';
-export * from './service.ts';
+/**
+ * The NATS kit: connect, provision, the event log, blobs, a pipelined
+ * publisher for the other streams, and typed errors (the process start-up
+ * and the logger are in `@errand/runtime`). Listed by name: the
+ * kit's internals (its JetStream handles, its publisher) stay inside.
+ */
+export { connectNats, serverFeatures, type ConnectOptions } from './connect.ts';
+export { provision, type ProvisionOptions } from './provision.ts';
+export { JetStreamPublisher, publishWithRetry, type PubAck, type PublishOptions } from './publisher.ts';
+export { EventLog, type AppendOptions, type BadEventLogger } from './eventlog.ts';
+export { jsMsgParts, type Following, type StoredEvent, type TaskEvents } from './readers.ts';
+export {
+  ERR_WRONG_LAST_SEQUENCE,
+  PublishError,
+  isConsumerNotFound,
+  isKeyExists,
+  isMessageNotFound,
+  isNatsError,
+  isNatsUnavailable,
+  isNoResponders,
+  isStreamNotFound,
+  isTimeout,
+  isWrongLastSequence,
+  jetStreamCode,
+} from './errors.ts';
+export { Blobs, blobNameOf } from './blobs.ts';
+/** @deprecated import `blobNames` from `@errand/contracts`; kept while the worker moves (sdk branch) */
+export { blobNames } from '@errand/contracts';
 export { ensureConsumer, ensureStream, isJetStreamCode, type EnsureConsumerOptions } from './consumers.ts';

@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { SecretBox, loadSecretKey } from './box.ts';
+import { SecretBox } from './box.ts';
 
 describe('secrets', () => {
   it('seals and opens, and refuses a wrong key', () => {
@@ -12,27 +8,5 @@ describe('secrets', () => {
     expect(sealed).not.toContain('whsec');
     expect(box.open(sealed)).toBe('whsec_abc');
     expect(() => new SecretBox('x'.repeat(32)).open(sealed)).toThrow();
-  });
-
-  it('gives every process that starts at once the same, whole development key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'errand-key-'));
-    try {
-      const code = `import { loadSecretKey } from './packages/secrets/src/box.ts';
-        process.stdout.write(loadSecretKey({ devMode: true, ERRAND_DATA_DIR: ${JSON.stringify(dir)} }));`;
-      const run = () =>
-        new Promise<string>((resolve, reject) => {
-          const c = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', '--input-type=module', '-e', code]);
-          let out = '';
-          c.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          c.on('exit', (status) => (status === 0 ? resolve(out) : reject(new Error(`exit ${status}`))));
-        });
-      const keys = await Promise.all(Array.from({ length: 6 }, run));
-      expect(keys[0]!.length).toBeGreaterThanOrEqual(40);
-      expect(new Set(keys).size).toBe(1);
-      expect(loadSecretKey({ devMode: true, ERRAND_DATA_DIR: dir })).toBe(keys[0]);
-      expect(readdirSync(dir)).toEqual(['secret.key']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

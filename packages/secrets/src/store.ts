@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
-import { BUCKETS } from '@errand/contracts';
+import { BUCKETS, kvKeys } from '@errand/contracts';
 import { SecretBox } from './box.ts';
 
 /** Target secrets, encrypted at rest in KV `errand_secrets`. A ref is the KV key. */
@@ -16,7 +16,7 @@ export class SecretStore {
   }
   /** The ref of the secret of target `index` of a task. */
   static ref(tenant: string, taskId: string, index: number): string {
-    return `${tenant}.${taskId}.${index}`;
+    return kvKeys.secret(tenant, taskId, index);
   }
   async put(ref: string, secret: string): Promise<void> {
     await (await this.kv()).put(ref, this.box.seal(secret));

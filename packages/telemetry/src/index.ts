@@ -1,2 +1,22 @@
-export * from './propagation.ts';
-export * from './sdk.ts';
+export {
+  annotate,
+  context,
+  contextFromTraceparent,
+  extractTrace,
+  injectTrace,
+  inSpan,
+  linksTo,
+  SpanKind,
+  trace,
+  traceIdOf,
+  traceparentOf,
+  tracer,
+  type Context,
+  type HeaderLike,
+  type Link,
+  type Span,
+  type SpanAttributes,
+  type SpanOptions,
+} from './propagation.ts';
+export { startTelemetry, tracesExporterConfigured, type Telemetry } from './sdk.ts';
+export { TelemetryAttributes, type TelemetryAttribute } from './attributes.ts';

@@ -1,3 +1,10 @@
-export { freePort, startNatsServer, type NatsServer } from './nats-server.ts';
-export { waitFor } from './wait.ts';
+/** The package's public entry: every export listed by name (no `export *`). */
+export {
+  freePort,
+  startNatsServer,
+  type NatsServer,
+} from './nats-server.ts';
+export {
+  waitFor,
+} from './wait.ts';
 export { DeciderSpecification, type Decider, type Then } from './decider.ts';

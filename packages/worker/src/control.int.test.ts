@@ -1,11 +1,13 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { loadConfig } from '@errand/config';
 import { CONSUMERS, STREAMS, makeEvent, type EventOf } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
-import { append, dispatch, publishWork, types, waitForEvent, testTypes } from './testkit.ts';
+import { append, dispatch, publishWork, types, waitForEvent, testTypes, testLog } from './testkit.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -20,7 +22,7 @@ beforeAll(async () => {
   server = await startNatsServer();
   nc = await connectNats({ url: server.url, name: 'worker-control-test' });
   await provision(nc);
-  log = new EventLog(nc);
+  log = testLog(nc);
   const quiet = createLogger('worker', {}, 'error');
   const config = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '4' });
   worker = buildWorker({ config, nc, log: quiet, workerId: 'w-main', types: testTypes() });
@@ -88,7 +90,7 @@ describe('control of a running task', () => {
     const { work } = await dispatch(log, { taskId: 'pre1', taskType: 'test.noop', publish: false });
     await append(log, makeEvent('cancel-requested', task('pre1'), new Date(), { by: 'u1' }));
     await publishWork(log, work);
-    const jsm = await log.jsm();
+    const jsm = await jetstreamManager(nc);
     await waitFor(
       async () => {
         const ci = await jsm.consumers.info(STREAMS.work, CONSUMERS.worker('default', 'test.noop'));
@@ -116,7 +118,7 @@ describe('control of a running task', () => {
     let most = 0;
     let mostHeld = 0;
     const probe = setInterval(() => (most = Math.max(most, solo.running().length)), 5);
-    const jsm = await log.jsm();
+    const jsm = await jetstreamManager(nc);
     let probing = true;
     // messages delivered and not yet acked, over both of its consumers: never more than its one slot
     const held = (async () => {

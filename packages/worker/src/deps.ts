@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '@errand/config';
-import type { EventLog, Logger } from '@errand/nats';
+import type { EventLog } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import type { Blobs } from '@errand/nats';
 import type { AnyTaskType } from './registry.ts';
 

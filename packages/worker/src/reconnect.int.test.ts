@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { loadConfig } from '@errand/config';
 import { makeEvent } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
-import { append, dispatch, waitForEvent, testTypes } from './testkit.ts';
+import { append, dispatch, waitForEvent, testTypes, testLog } from './testkit.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -18,7 +19,7 @@ beforeAll(async () => {
   nc = await connectNats({ url: server.url, name: 'test' });
   workerNc = await connectNats({ url: server.url, name: 'worker' });
   await provision(nc);
-  log = new EventLog(nc);
+  log = testLog(nc);
   worker = buildWorker({ config: loadConfig({ NATS_URL: server.url }), nc: workerNc, log: createLogger('worker', {}, 'error'), workerId: 'w-rc', types: testTypes() });
   await worker.start();
 });

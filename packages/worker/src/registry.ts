@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULTS, taskTypeInfoSchema, type TaskTypeInfo } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /** What a handler gets for one attempt of one task. */
 export interface TaskContext<P = unknown> {

@@ -1,11 +1,13 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, EventLog, createLogger, provision } from '@errand/nats';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { BUCKETS, CONSUMERS, STREAMS, decodeJson, heartbeatSchema, subjects, type Heartbeat } from '@errand/contracts';
 import { defineTaskType, startWorker, WorkerStartError, z, type RunningWorker } from './index.ts';
-import { dispatch, waitForEvent } from './testkit.ts';
+import { dispatch, waitForEvent, testLog } from './testkit.ts';
 
 let server: NatsServer;
 let nc: NatsConnection;
@@ -20,7 +22,7 @@ beforeAll(async () => {
   server = await startNatsServer();
   nc = await connectNats({ url: server.url, name: 'start-test' });
   await provision(nc);
-  log = new EventLog(nc);
+  log = testLog(nc);
   nc.subscribe(subjects.heartbeat, { callback: (_e, m) => void beats.push(heartbeatSchema.parse(decodeJson(m.data))) });
 });
 afterAll(async () => {
@@ -48,7 +50,7 @@ describe('startWorker', () => {
       const kv = await new Kvm(nc).open(BUCKETS.types);
       expect(decodeJson((await kv.get('img.render'))!.value)).toMatchObject({ pool: 'gpu' });
       expect(decodeJson((await kv.get('docs.translate'))!.value)).toMatchObject({ pool: 'batch' });
-      const jsm = await log.jsm();
+      const jsm = await jetstreamManager(nc);
       const a = await jsm.consumers.info(STREAMS.work, CONSUMERS.worker('gpu', 'img.render'));
       expect(a.config.filter_subject).toBe(subjects.work('gpu', 'img.render'));
       const b = await jsm.consumers.info(STREAMS.work, CONSUMERS.worker('batch', 'docs.translate'));

@@ -1,5 +1,6 @@
 import { loadConfig } from '@errand/config';
-import { connectNats, createLogger, provision, type Logger } from '@errand/nats';
+import { connectNats, provision } from '@errand/nats';
+import { createLogger, type Logger } from '@errand/runtime';
 import { buildWorker } from './app.ts';
 import type { TaskType } from './registry.ts';
 

@@ -1,7 +1,9 @@
 /** Helpers of the worker's integration tests (never built into dist/): the test plays the scheduler. */
 import { z } from 'zod';
-import { makeEvent, encodeJson, subjects, type ErrandEvent, type WorkMessage } from '@errand/contracts';
-import type { EventLog, StoredEvent } from '@errand/nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { makeEvent, encodeJson, subjects, workMsgId, type ErrandEvent, type WorkMessage } from '@errand/contracts';
+import { EventLog, type StoredEvent } from '@errand/nats';
 import { waitFor } from '@errand/testing';
 import { defineTaskType, type AnyTaskType } from './registry.ts';
 import { TaskError } from './errors.ts';
@@ -102,8 +104,20 @@ export async function dispatch(log: EventLog, s: DispatchSpec): Promise<{ work: 
   return { work, dispatchSeq: d.seq };
 }
 
-export async function publishWork(log: EventLog, work: WorkMessage, pool = 'default', msgID = `work:${work.taskId}:${work.attempt}`) {
-  await log.publisher.publish(subjects.work(pool, work.taskType), encodeJson(work), { msgID });
+/** The connections of the tests' event logs (the log keeps its own to itself). */
+const connections = new WeakMap<EventLog, NatsConnection>();
+
+/** A test's event log on `nc`, remembered so that work messages can be published beside it. */
+export function testLog(nc: NatsConnection): EventLog {
+  const log = new EventLog(nc);
+  connections.set(log, nc);
+  return log;
+}
+
+export async function publishWork(log: EventLog, work: WorkMessage, pool = 'default', msgID = workMsgId(work.taskId, work.attempt)) {
+  const nc = connections.get(log);
+  if (!nc) throw new Error('publishWork needs an event log made by testLog(nc)');
+  await jetstream(nc).publish(subjects.work(pool, work.taskType), encodeJson(work), { msgID });
 }
 
 export async function append(log: EventLog, e: ErrandEvent): Promise<void> {

@@ -1,14 +1,16 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { loadConfig } from '@errand/config';
 import { BUCKETS, CONSUMERS, STREAMS, decodeJson, makeEvent, subjects, taskTypeInfoSchema, type EventOf, type Heartbeat } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
 import { defineTaskType } from './registry.ts';
-import { dispatch, publishWork, types, waitForEvent, testTypes } from './testkit.ts';
+import { dispatch, publishWork, types, waitForEvent, testTypes, testLog } from './testkit.ts';
 import { Blobs } from '@errand/nats';
 
 let server: NatsServer;
@@ -45,7 +47,7 @@ beforeAll(async () => {
   server = await startNatsServer();
   nc = await connectNats({ url: server.url, name: 'worker-test' });
   await provision(nc);
-  log = new EventLog(nc);
+  log = testLog(nc);
   const config = loadConfig({ NATS_URL: server.url, ERRAND_HEARTBEAT_MS: '100', ERRAND_WORKER_CONCURRENCY: '4', ERRAND_RESULT_INLINE_MAX: '2048' });
   worker = buildWorker({ config, nc, log: createLogger('worker', {}, 'error'), workerId: 'w-test', types: [...testTypes(), counted, stubborn] });
   await worker.start();
@@ -140,7 +142,7 @@ describe('worker', () => {
     await publishWork(log, work, 'default', 'work:dup1:1:again');
     await publishWork(log, work, 'default', 'work:dup1:1:again2');
     await waitForEvent(log, T, 'dup1', 'completed');
-    const jsm = await log.jsm();
+    const jsm = await jetstreamManager(nc);
     await waitFor(
       async () => {
         const ci = await jsm.consumers.info(STREAMS.work, CONSUMERS.worker('default', 'test.counted'));

@@ -4,13 +4,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Service } from '@nats-io/services';
-import { BUCKETS, ErrandError, STREAMS } from '@errand/contracts';
+import { BUCKETS, ErrandError } from '@errand/contracts';
 import type { Config } from '@errand/config';
-import { Blobs, EventLog, createLogger, type Logger } from '@errand/nats';
+import { Blobs, EventLog } from '@errand/nats';
+import { createLogger, type Logger } from '@errand/runtime';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { parseAllowList } from '@errand/netguard';
 import type { IntakeContext, Stores } from './context.ts';
-import { ReadModel } from './handlers/events.ts';
+import { ReadModel } from './adapters/read-model.ts';
 import { TypeCatalog } from '@errand/catalog';
 import { startApi } from './handlers/api.ts';
 import { ParamsValidator } from './ops/params.ts';
@@ -29,14 +30,30 @@ export interface Intake {
   /** the fastify instance, not listening (tests use `app.inject()`) */
   app: FastifyInstance;
   ctx: IntakeContext;
-  /** open the buckets, follow the log, watch the types, serve the NATS API */
+  /** follow the log, watch the types, serve the NATS API */
   start(): Promise<void>;
   stop(): Promise<void>;
   ready(): Promise<Readiness>;
 }
 
-export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger }): Intake {
+/** The KV buckets and the blob store the operations use, opened before anything is built on them. */
+async function openStores(nc: NatsConnection): Promise<Stores> {
+  const kvm = new Kvm(nc);
+  return {
+    idempotency: await kvm.open(BUCKETS.idempotency),
+    memory: await kvm.open(BUCKETS.memory),
+    types: await kvm.open(BUCKETS.types),
+    blobs: new Blobs(nc),
+  };
+}
+
+/**
+ * Build the intake: its stores are opened first (NATS must be reachable), so
+ * the context is whole from the start; nothing listens or follows yet.
+ */
+export async function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger }): Promise<Intake> {
   const { config, nc } = opts;
+  const stores = await openStores(nc);
   const log = opts.log ?? createLogger('intake');
   const events = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
   const ctx: IntakeContext = {
@@ -49,7 +66,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     params: new ParamsValidator(),
     secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
     allow: parseAllowList(config.webhookAllow),
-    stores: undefined as unknown as Stores,
+    stores,
     connection: { up: !nc.isClosed() },
   };
   const app = buildHttp(ctx, () => ready());
@@ -79,13 +96,6 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     ready,
     async start() {
       void watchConnection().catch(() => undefined);
-      const kvm = new Kvm(nc);
-      ctx.stores = {
-        idempotency: await kvm.open(BUCKETS.idempotency),
-        memory: await kvm.open(BUCKETS.memory),
-        types: await kvm.open(BUCKETS.types),
-        blobs: new Blobs(nc),
-      };
       await ctx.types.start();
       await ctx.readModel.start();
       service = await startApi(ctx, VERSION);
@@ -104,11 +114,10 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
 async function streamsPresent(ctx: IntakeContext): Promise<{ ok: boolean; message?: string }> {
   if (!ctx.connection.up) return { ok: false, message: 'not connected to NATS' };
   try {
-    const jsm = await ctx.events.jsm();
-    for (const name of Object.values(STREAMS)) await jsm.streams.info(name);
-    return { ok: true };
+    const missing = await ctx.events.missingStreams();
+    return missing.length ? { ok: false, message: `streams missing: ${missing.join(', ')}` } : { ok: true };
   } catch (err) {
-    return { ok: false, message: `streams missing or unreachable: ${(err as Error).message}` };
+    return { ok: false, message: `streams unreachable: ${(err as Error).message}` };
   }
 }
 

@@ -1,10 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { KV } from '@nats-io/kv';
 import type { Config } from '@errand/config';
-import type { Blobs, EventLog, Logger } from '@errand/nats';
+import type { Blobs, EventLog } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import type { SecretStore } from '@errand/secrets';
 import type { AllowList } from '@errand/netguard';
-import type { ReadModel } from './handlers/events.ts';
+import type { ReadModel } from './adapters/read-model.ts';
 import type { TypeCatalog } from '@errand/catalog';
 import type { ParamsValidator } from './ops/params.ts';
 
@@ -20,7 +21,7 @@ export interface IntakeContext {
   params: ParamsValidator;
   secrets: SecretStore;
   allow: AllowList;
-  /** opened by `start()` */
+  /** opened by `buildIntake` before the context exists */
   stores: Stores;
   /** false while the NATS connection is down */
   connection: { up: boolean };

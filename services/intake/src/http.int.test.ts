@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, encodeJson, makeEvent, type ErrandEvent } from '@errand/contracts';
@@ -260,7 +261,7 @@ describe('events', () => {
     const id = await submitId();
     const streaming = inject({ url: `/v1/tasks/${id}/events`, headers: { ...auth(), accept: 'text/event-stream' } });
     // the stream's consumer is up (beside the read model's): what follows is live
-    const jsm = await rig.log.jsm();
+    const jsm = await jetstreamManager(rig.nc);
     await waitFor(async () => (await jsm.streams.info('ERRAND_EVENTS')).state.consumer_count >= 2, { what: 'the SSE consumer' });
     await append(...startedTask(id), makeEvent('completed', task(id), new Date(), { attempt: 1, result: 1 }));
     const res = await streaming;
@@ -308,10 +309,10 @@ describe('development mode', () => {
   it('serves tenant default without auth', async () => {
     const { loadConfig } = await import('@errand/config');
     const { buildIntake } = await import('./app.ts');
-    const { createLogger } = await import('@errand/nats');
+    const { createLogger } = await import('@errand/runtime');
     const config = loadConfig({ NATS_URL: rig.server.url, ERRAND_SECRET_KEY: 'test-secret-key-0123456789abcdef' });
     expect(config.devMode).toBe(true);
-    const dev = buildIntake({ config, nc: rig.nc, log: createLogger('intake-dev', {}, 'error') });
+    const dev = await buildIntake({ config, nc: rig.nc, log: createLogger('intake-dev', {}, 'error') });
     await dev.start();
     try {
       const res = await dev.app.inject({ method: 'POST', url: '/v1/tasks', payload: { type: 'test.job' } });

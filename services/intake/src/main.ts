@@ -1,8 +1,8 @@
-import { runService } from '@errand/nats';
+import { runService } from '@errand/runtime';
 import { buildIntake } from './app.ts';
 
 runService('intake', async ({ config, nc, log }) => {
-  const intake = buildIntake({ config, nc, log });
+  const intake = await buildIntake({ config, nc, log });
   await intake.start();
   const address = await intake.app.listen({ host: config.host, port: config.PORT });
   return {

@@ -6,7 +6,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, decodeEvent, encodeJson, makeEvent, subjects, type TaskTypeInfo } from '@errand/contracts';
 import { loadConfig } from '@errand/config';
-import { EventLog, createLogger, provision } from '@errand/nats';
+import { EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { startNatsServer, type NatsServer } from '@errand/testing';
 import { buildIntake, type Intake } from './app.ts';
 
@@ -67,7 +68,7 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
       void log.append(decision).catch(() => undefined);
     },
   });
-  const intake = buildIntake({ config, nc, log: createLogger('intake-test', {}, 'error') });
+  const intake = await buildIntake({ config, nc, log: createLogger('intake-test', {}, 'error') });
   await intake.start();
   const types = await new Kvm(nc).open(BUCKETS.types);
   return {

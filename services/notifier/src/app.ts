@@ -3,16 +3,17 @@ import { nuid } from '@nats-io/nats-core';
 import { Kvm, type KV } from '@nats-io/kv';
 import { BUCKETS, CONSUMERS, kvKeys } from '@errand/contracts';
 import type { Config } from '@errand/config';
-import { createLogger, type EventLog, type Logger } from '@errand/nats';
+import { JetStreamPublisher, type EventLog } from '@errand/nats';
+import { createLogger, type Logger } from '@errand/runtime';
 import { parseAllowList } from '@errand/netguard';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
-import { blobReader } from './blobs.ts';
+import { blobReader } from './adapters/blobs.ts';
 import { mailerFrom } from './targets/mail.ts';
 import { fairShare } from './domain/partition.ts';
 import { KvLease } from '@errand/lease';
 import { Partition, type Shared } from './partition.ts';
-import { Limiter } from './queues.ts';
-import { notifierSettings, type NotifierSettings } from './settings.ts';
+import { Limiter } from './adapters/queues.ts';
+import { notifierSettings, type NotifierSettings } from './domain/settings.ts';
 
 export interface NotifierOptions {
   config: Config;
@@ -52,6 +53,8 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
   const settings: NotifierSettings = { ...notifierSettings(config), ...opts.settings };
   const kvm = new Kvm(nc);
   let memoryKv: Promise<KV> | undefined;
+  // nats targets publish to ERRAND_NOTIFY through the notifier's own publisher
+  const publisher = new JetStreamPublisher(nc);
   const shared: Shared = {
     nc,
     log,
@@ -60,7 +63,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     send: {
       allow: parseAllowList(config.webhookAllow),
       secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
-      publisher: log.publisher,
+      publisher,
       memoryKv: () => (memoryKv ??= kvm.open(BUCKETS.memory)),
       ...(config.ERRAND_SMTP_URL ? { mail: mailerFrom(config.ERRAND_SMTP_URL, config.ERRAND_EMAIL_FROM) } : {}),
       httpTimeoutMs: settings.httpTimeoutMs,
@@ -72,13 +75,12 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     random: opts.random ?? Math.random,
   };
   const count = settings.partitions;
-  // one partition keeps the names of a single active notifier
+  // one partition keeps the names of a single active notifier (contracts' names)
   const parts = Array.from(
     { length: count },
-    (_, i) => new Partition(i, count, count === 1 ? CONSUMERS.notifier : `${CONSUMERS.notifier}-p${i}`, shared),
+    (_, i) => new Partition(i, count, CONSUMERS.notifierPartition(i, count), shared),
   );
-  const leaseKey = (i: number) => (count === 1 ? kvKeys.notifierLease : `${kvKeys.notifierLease}-p${i}`);
-  const memberKey = `${kvKeys.notifierLease}-member.${id}`;
+  const memberKey = kvKeys.notifierMember(id);
   let leases: KvLease[] = [];
   let members = 1;
   let leaderKv: KV | undefined;
@@ -90,7 +92,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
     if (count === 1 || !leaderKv) return;
     await leaderKv.put(memberKey, new Date().toISOString());
     let n = 0;
-    for await (const _ of await leaderKv.keys(`${kvKeys.notifierLease}-member.*`)) n++;
+    for await (const _ of await leaderKv.keys(kvKeys.notifierMembers)) n++;
     members = Math.max(1, n);
     const extra = heldCount() - fairShare(count, members);
     if (extra > 0) {
@@ -121,7 +123,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
         (p, i) =>
           new KvLease({
             kv: leaderKv!,
-            key: leaseKey(i),
+            key: kvKeys.notifierPartitionLease(i, count),
             holder: id,
             renewMs,
             onChange: (held) => (held ? p.activate() : p.deactivate()),
@@ -139,6 +141,7 @@ export function buildNotifier(opts: NotifierOptions): Notifier {
       timers = [];
       for (const [i, l] of leases.entries()) await l.stop({ beforeRelease: () => parts[i]!.deactivate() });
       if (count > 1) await leaderKv?.delete(memberKey).catch(() => undefined);
+      publisher.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-import { EventLog, runService } from '@errand/nats';
+import { EventLog } from '@errand/nats';
+import { runService } from '@errand/runtime';
 import { buildNotifier } from './app.ts';
 
 runService('notifier', async ({ config, nc, log: logger }) => {

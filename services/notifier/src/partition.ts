@@ -1,14 +1,15 @@
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, parseEventSubject } from '@errand/contracts';
-import { jsMsgParts, type EventLog, type Logger } from '@errand/nats';
+import { jsMsgParts, type EventLog } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 import { ensureNotifierConsumer } from './consumer.ts';
 import type { TaskMemo } from './domain/memo.ts';
 import { partitionOf } from './domain/partition.ts';
 import { onEvent } from './handlers/event.ts';
 import { taskKey, type HandlerDeps, type Item } from './handlers/deps.ts';
-import { KeyedQueues, LruCache, type Limiter } from './queues.ts';
-import type { NotifierSettings } from './settings.ts';
+import { KeyedQueues, LruCache, type Limiter } from './adapters/queues.ts';
+import type { NotifierSettings } from './domain/settings.ts';
 import type { SendDeps } from './targets/send.ts';
 
 /** What every partition of one notifier shares. */

@@ -1,4 +1,4 @@
-import { runService } from '@errand/nats';
+import { runService } from '@errand/runtime';
 import { buildScheduler } from './app.ts';
 
 runService('scheduler', async ({ config, nc, log }) => {

@@ -1,8 +1,9 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { evolveTask, isTerminalState, type TaskRecord, type WaitingOn } from '@errand/contracts';
 import type { TypeCatalog } from '@errand/catalog';
-import { EventLog, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
-import { traceparentOf, inSpan } from '@errand/telemetry';
+import { EventLog, JetStreamPublisher, isWrongLastSequence, type StoredEvent } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
+import { traceparentOf, inSpan, TelemetryAttributes } from '@errand/telemetry';
 import { decide, type Command, type DecideInput, type Limits } from './domain/decide.ts';
 import { explain } from './domain/explain.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
@@ -35,6 +36,8 @@ export class SchedulerRuntime {
   private readonly inflight = new Map<string, InFlight>();
   private readonly traces: TaskTraces;
   private readonly work: WorkSender;
+  /** work messages go to ERRAND_WORK through the runtime's own publisher (the event log keeps its own inside) */
+  private readonly publisher: JetStreamPublisher;
   private caughtUp = false;
   private leader = false;
   private decideQueued = false;
@@ -57,7 +60,8 @@ export class SchedulerRuntime {
     private readonly janitor?: Janitor,
     private readonly now: () => number = Date.now,
   ) {
-    this.work = new WorkSender(log.publisher, logger);
+    this.publisher = new JetStreamPublisher(nc);
+    this.work = new WorkSender(this.publisher, logger);
     this.traces = new TaskTraces(log);
   }
 
@@ -222,11 +226,11 @@ export class SchedulerRuntime {
     const name = cmd.kind === 'dispatch' ? 'errand.dispatch' : `errand.schedule ${e.type}`;
     const taskType = this.state.tasks.get(cmd.key)?.type;
     const attrs = {
-      'errand.task_id': e.taskId,
-      'errand.tenant': e.tenant,
-      'errand.event': e.type,
-      ...(taskType ? { 'errand.task_type': taskType } : {}),
-      ...('attempt' in e && typeof e.attempt === 'number' ? { 'errand.attempt': e.attempt } : {}),
+      [TelemetryAttributes.TaskId]: e.taskId,
+      [TelemetryAttributes.Tenant]: e.tenant,
+      [TelemetryAttributes.Event]: e.type,
+      ...(taskType ? { [TelemetryAttributes.TaskType]: taskType } : {}),
+      ...('attempt' in e && typeof e.attempt === 'number' ? { [TelemetryAttributes.Attempt]: e.attempt } : {}),
     };
     try {
       const parent = await this.traces.of(cmd.key, e.tenant, e.taskId, () => {
@@ -267,5 +271,6 @@ export class SchedulerRuntime {
     this.answerWaiting(false);
     this.stopCatalog?.();
     await this.stopFollow?.();
+    this.publisher.close();
   }
 }

@@ -17,7 +17,8 @@ import {
   type ErrandEvent,
   type TaskTypeInfo,
 } from '@errand/contracts';
-import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
 import { buildScheduler, type Scheduler } from './app.ts';
 

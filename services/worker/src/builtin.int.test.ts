@@ -1,9 +1,11 @@
+import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, createLogger, EventLog, provision } from '@errand/nats';
-import { BUCKETS, decodeJson, encodeJson, makeEvent, subjects, type EventOf, type WorkMessage } from '@errand/contracts';
+import { connectNats, EventLog, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
+import { BUCKETS, decodeJson, encodeJson, makeEvent, subjects, type EventOf, type WorkMessage, workMsgId } from '@errand/contracts';
 import { startWorker, type RunningWorker } from '@errand/worker';
 import { builtinTypes } from './task-types/index.ts';
 
@@ -21,7 +23,7 @@ async function dispatch(taskId: string, taskType: string, params: unknown): Prom
   await log.append(makeEvent('submitted', task, new Date(), { user: 'u1', taskType, params, priority: 5, timeoutMs: 30_000, progressEveryMs: 1000, deliver: [] }));
   const d = await log.append(makeEvent('dispatched', task, new Date(), { attempt: 1, pool: 'default' }), { expectLastSeq: await log.lastSeq(T, taskId) });
   const work: WorkMessage = { taskId, tenant: T, user: 'u1', taskType, params, attempt: 1, maxAttempts: 3, timeoutMs: 30_000, dispatchSeq: d.seq };
-  await log.publisher.publish(subjects.work('default', taskType), encodeJson(work), { msgID: `work:${taskId}:1` });
+  await jetstream(nc).publish(subjects.work('default', taskType), encodeJson(work), { msgID: workMsgId(taskId, 1) });
 }
 
 const completed = async (taskId: string) =>

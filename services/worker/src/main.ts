@@ -1,4 +1,4 @@
-import { runService } from '@errand/nats';
+import { runService } from '@errand/runtime';
 import { startWorker } from '@errand/worker';
 import { builtinTypes } from './task-types/index.ts';
 

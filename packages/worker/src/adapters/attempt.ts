@@ -1,6 +1,6 @@
 import { makeEvent, encodeJson, type EventOf, type EventPayload, type WorkMessage } from '@errand/contracts';
 import type { Context } from '@errand/telemetry';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import { ProgressThrottle } from '../domain/throttle.ts';
 import { EtaEstimator } from '../domain/eta.ts';
 import { blobNames } from '@errand/nats';

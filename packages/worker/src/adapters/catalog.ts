@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, encodeJson, kvKeys, subjects, type Heartbeat } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import { typeInfo, type AnyTaskType } from '../registry.ts';
 
 /** A type as this worker serves it: the definition and the pool it is served on. */

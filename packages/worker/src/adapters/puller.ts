@@ -2,7 +2,8 @@ import { AckPolicy, jetstream, type Consumer, type ConsumerMessages, type JetStr
 import type { NatsConnection } from '@nats-io/transport-node';
 import { nanos } from '@nats-io/nats-core';
 import { CONSUMERS, STREAMS, subjects } from '@errand/contracts';
-import { ensureConsumer, type Logger } from '@errand/nats';
+import { ensureConsumer } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import { allocateSlots } from '../domain/allocate.ts';
 
 const ACK_WAIT_MS = 30_000;

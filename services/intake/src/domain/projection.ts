@@ -1,4 +1,4 @@
-import { applyTaskEvent, evolveTask, isTerminalState, type ErrandEvent, type TaskRecord, type TaskState } from '@errand/contracts';
+import { applyTaskEvent, evolveTask, isTerminalState, taskKey, type ErrandEvent, type TaskRecord, type TaskState } from '@errand/contracts';
 import { Window } from './stats.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
@@ -46,7 +46,7 @@ export class BadCursor extends Error {
   override name = 'BadCursor';
 }
 
-const key = (tenant: string, id: string) => `${tenant}/${id}`;
+const key = taskKey;
 
 /**
  * The intake's read model: every task folded with `evolveTask`, the tenants'

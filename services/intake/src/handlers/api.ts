@@ -2,6 +2,7 @@ import { headers as makeHeaders, type Msg } from '@nats-io/transport-node';
 import { Svcm, type Service } from '@nats-io/services';
 import {
   API_VERBS,
+  apiSubjectTenant,
   ErrandError,
   encodeJson,
   idBodySchema,
@@ -11,7 +12,7 @@ import {
   subjects,
   type ApiVerb,
 } from '@errand/contracts';
-import { extractTrace, inSpan, SpanKind } from '@errand/telemetry';
+import { extractTrace, inSpan, SpanKind, TelemetryAttributes } from '@errand/telemetry';
 import type { IntakeContext } from '../context.ts';
 import { submit } from '../ops/submit.ts';
 import { cancel, history, retry, status } from '../ops/tasks.ts';
@@ -89,11 +90,11 @@ async function answer(ctx: IntakeContext, verb: ApiVerb, msg: Msg): Promise<void
   let code = ACCEPTED.has(verb) ? 202 : 200;
   let body: unknown;
   try {
-    const tenant = msg.subject.split('.')[2];
+    const tenant = apiSubjectTenant(msg.subject);
     if (!isToken(tenant)) throw new ErrandError('invalid', 'the tenant in the subject is not a valid token');
     if (msg.data.length > ctx.config.ERRAND_BODY_LIMIT) throw new ErrandError('too_large', 'the request body is over the size limit');
     const req = parseBody(msg.data);
-    body = await inSpan(`errand.${verb}`, extractTrace(msg.headers), { 'errand.tenant': tenant, 'errand.verb': verb }, () =>
+    body = await inSpan(`errand.${verb}`, extractTrace(msg.headers), { [TelemetryAttributes.Tenant]: tenant, [TelemetryAttributes.Verb]: verb }, () =>
       dispatch(ctx, verb, tenant, req),
     SpanKind.SERVER);
   } catch (err) {

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { ErrandError, isToken } from '@errand/contracts';
-import { extractTrace, inSpan, SpanKind } from '@errand/telemetry';
+import { extractTrace, inSpan, SpanKind, TelemetryAttributes } from '@errand/telemetry';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,5 +29,5 @@ export function traced<T>(name: string, req: FastifyRequest, fn: () => Promise<T
     },
     set: () => undefined,
   };
-  return inSpan(name, extractTrace(carrier), { 'errand.tenant': req.tenant, 'http.route': req.routeOptions.url ?? '' }, () => fn(), SpanKind.SERVER);
+  return inSpan(name, extractTrace(carrier), { [TelemetryAttributes.Tenant]: req.tenant, [TelemetryAttributes.HttpRoute]: req.routeOptions.url ?? '' }, () => fn(), SpanKind.SERVER);
 }

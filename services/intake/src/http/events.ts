@@ -1,8 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { ErrandError, STREAMS, isTerminalEvent, isTerminalState, subjects } from '@errand/contracts';
-import { jsMsgParts } from '@errand/nats';
+import { ErrandError, isTerminalEvent, isTerminalState } from '@errand/contracts';
 import type { IntakeContext } from '../context.ts';
 import { history } from '../ops/tasks.ts';
 import { tokenParam, traced } from './common.ts';
@@ -67,38 +65,26 @@ async function pump(
     out.end();
     return;
   }
+  // the event log owns the stream's consumer: closing the reader removes it
+  const events = ctx.events.taskEvents(s.tenant, s.id, { afterSeq: s.after, ...(s.endAt !== undefined ? { untilSeq: s.endAt } : {}) });
   let stopped = false;
-  let stopIter: () => void = () => undefined;
   const stop = () => {
     stopped = true;
-    stopIter();
+    void events.close();
   };
   open.add(stop);
   raw.once('close', stop);
   const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
-  let remove: () => Promise<unknown> = async () => undefined;
   try {
-    const c = await ctx.events.js.consumers.get(STREAMS.events, {
-      filter_subjects: subjects.event(s.tenant, s.id),
-      ...(s.after > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: s.after + 1 } : { deliver_policy: DeliverPolicy.All }),
-    });
-    // the server keeps an ordered consumer a while after its last pull: remove it with the stream
-    remove = () => c.delete().catch(() => undefined);
-    const iter = await c.consume({ max_messages: 256 });
-    stopIter = () => void iter.close().catch(() => undefined);
-    if (stopped) stopIter();
-    for await (const m of iter) {
-      const e = ctx.events.decode(jsMsgParts(m));
-      if (e) out.write(`id: ${e.seq}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`);
-      const ends = s.endAt !== undefined ? m.seq >= s.endAt : e !== undefined && m.seq > s.liveFrom && isTerminalEvent(e.event);
-      if (ends) break;
+    for await (const e of events) {
+      out.write(`id: ${e.seq}\nevent: ${e.event.type}\ndata: ${JSON.stringify(e.event)}\n\n`);
+      if (s.endAt === undefined && e.seq > s.liveFrom && isTerminalEvent(e.event)) break;
     }
-    await iter.close().catch(() => undefined);
   } catch (err) {
     if (!stopped) ctx.log.warn('event stream ended early', { taskId: s.id, err });
   } finally {
     clearInterval(keepAlive);
-    await remove();
+    await events.close();
     open.delete(stop);
     raw.removeListener('close', stop);
     out.end();

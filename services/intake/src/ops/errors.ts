@@ -1,7 +1,5 @@
 import { ErrandError } from '@errand/contracts';
-import { PublishError } from '@errand/nats';
-
-const NATS_TROUBLE = /^(TimeoutError|ClosedConnectionError|DrainingConnectionError|ConnectionError|NoRespondersError|RequestError|JetStreamApiError|JetStreamError)$/;
+import { PublishError, isNatsError } from '@errand/nats';
 
 /**
  * Any failure as an `ErrandError`: trouble reaching NATS (or NATS down) is
@@ -14,8 +12,7 @@ export function toErrandError(err: unknown, natsUp: boolean): ErrandError {
     if (err.code === 'wrong_last_sequence') return new ErrandError('conflict', 'the task changed meanwhile; try again', { cause: err });
     return new ErrandError('unavailable', 'the event log cannot be reached; try again', { cause: err });
   }
-  const name = (err as Error | undefined)?.name ?? '';
-  if (!natsUp || NATS_TROUBLE.test(name)) {
+  if (!natsUp || isNatsError(err)) {
     return new ErrandError('unavailable', 'NATS cannot be reached; try again', { cause: err });
   }
   return new ErrandError('internal', 'internal error', { cause: err });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ErrandError, encodeJson, kvKeys, type TaskRecord } from '@errand/contracts';
+import { isKeyExists } from '@errand/nats';
 import type { IntakeContext } from '../context.ts';
 
 export const sha256hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -10,8 +11,6 @@ interface Entry {
   taskId: string;
   bodyHash: string;
 }
-
-const isExists = (err: unknown) => /wrong last sequence|key exists|10071/i.test((err as Error)?.message ?? '');
 
 /**
  * Claim an idempotency key for a new task (KV `create`: only one request wins),
@@ -33,7 +32,7 @@ export async function claimKey(
       await kv.create(kvKey, mine);
       return { kind: 'new', taskId };
     } catch (err) {
-      if (!isExists(err)) throw err;
+      if (!isKeyExists(err)) throw err;
     }
     const e = await kv.get(kvKey);
     if (!e || e.operation !== 'PUT') continue;
@@ -52,7 +51,7 @@ export async function claimKey(
       await kv.update(kvKey, mine, e.revision);
       return { kind: 'new', taskId };
     } catch (err) {
-      if (!isExists(err)) throw err;
+      if (!isKeyExists(err)) throw err;
     }
   }
   throw new ErrandError('conflict', 'concurrent requests are using this idempotency key; try again', { retryable: true });

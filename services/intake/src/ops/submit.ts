@@ -8,7 +8,7 @@ import {
   type Submitted,
   type TaskRecord,
 } from '@errand/contracts';
-import { annotate } from '@errand/telemetry';
+import { annotate, TelemetryAttributes } from '@errand/telemetry';
 import { isWrongLastSequence } from '@errand/nats';
 import { canonicalJson, resolveSettings } from '../domain/submit-plan.ts';
 import type { IntakeContext } from '../context.ts';
@@ -48,7 +48,7 @@ export async function submit(ctx: IntakeContext, tenant: string, raw: unknown): 
     taskId = claim.taskId;
   }
   // the request's span (its `submitted` event carries the span's context: the task's trace)
-  annotate({ 'errand.task_id': taskId, 'errand.task_type': type.name, 'errand.user': settings.user });
+  annotate({ [TelemetryAttributes.TaskId]: taskId, [TelemetryAttributes.TaskType]: type.name, [TelemetryAttributes.User]: settings.user });
   const deliver = await storeTargets(ctx, tenant, taskId, body.deliver ?? []);
   const event = makeEvent('submitted', { taskId, tenant }, new Date(), {
     user: settings.user,

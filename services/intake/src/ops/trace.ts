@@ -1,6 +1,6 @@
 import type { ErrandEvent } from '@errand/contracts';
 import type { AppendOptions, PubAck } from '@errand/nats';
-import { context, extractTrace, inSpan, linksTo } from '@errand/telemetry';
+import { context, extractTrace, inSpan, linksTo, TelemetryAttributes } from '@errand/telemetry';
 import type { IntakeContext } from '../context.ts';
 
 /**
@@ -18,7 +18,7 @@ export async function appendInTaskTrace(ctx: IntakeContext, e: ErrandEvent, opts
   return await inSpan(
     `errand.${e.type}`,
     parent,
-    { 'errand.task_id': e.taskId, 'errand.tenant': e.tenant, 'errand.event': e.type },
+    { [TelemetryAttributes.TaskId]: e.taskId, [TelemetryAttributes.Tenant]: e.tenant, [TelemetryAttributes.Event]: e.type },
     (_span, trace) => ctx.events.append(e, { ...opts, trace }),
     { links: traced ? linksTo(request) : [] },
   );

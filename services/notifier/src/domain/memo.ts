@@ -5,7 +5,7 @@ import {
   type StoredTarget,
   type TaskRecord,
 } from '@errand/contracts';
-import { isTerminalState } from '@errand/contracts';
+import { deliveryId as deliveryIdOf, isTerminalState, parseDeliveryId } from '@errand/contracts';
 
 /** What the notifier remembers of one task: its fold plus what was already delivered. */
 export interface TaskMemo {
@@ -28,17 +28,6 @@ export interface Seen {
   event: ErrandEvent;
 }
 
-/** `<taskId>-<seq of the delivered event>-<target index>` */
-export function deliveryIdOf(taskId: string, seq: number, index: number): string {
-  return `${taskId}-${seq}-${index}`;
-}
-
-/** Read a delivery id back (task ids may contain `-`, so parse from the end). */
-export function parseDeliveryId(id: string): { taskId: string; seq: number; index: number } | undefined {
-  const m = /^(.+)-(\d+)-(\d+)$/.exec(id);
-  if (!m) return undefined;
-  return { taskId: m[1]!, seq: Number(m[2]), index: Number(m[3]) };
-}
 
 export function memoFromRecord(record: TaskRecord): TaskMemo {
   return { record, done: new Set(), disabled: new Set(), progressAt: new Map(), lastSentSeq: new Map(), progressAtBySeq: new Map() };

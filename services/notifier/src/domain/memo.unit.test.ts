@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type ErrandEvent } from '@errand/contracts';
-import { applyEvent, deliveryIdOf, memoFromHistory, parseDeliveryId, planDeliveries, type Seen } from './memo.ts';
+import { deliveryId as deliveryIdOf, parseDeliveryId } from '@errand/contracts';
+import { applyEvent, memoFromHistory, planDeliveries, type Seen } from './memo.ts';
 
 const task = { taskId: 'T-1', tenant: 't' };
 const at = (s: number) => new Date(Date.UTC(2025, 0, 1, 0, 0, s));

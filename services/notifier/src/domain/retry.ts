@@ -3,22 +3,10 @@
  * as arguments.
  */
 
-/** Delays before the 2nd, 3rd, … try: close to the Standard Webhooks schedule, shortened at the tail. */
-export const DEFAULT_SCHEDULE_MS = [1_000, 5_000, 30_000, 120_000, 600_000] as const;
 /** The longest a `Retry-After` may push a try back. */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 /** ± share of each delay chosen at random, so that retries of many tasks do not arrive together. */
 export const JITTER = 0.2;
-
-/** Parse `ERRAND_DELIVERY_SCHEDULE_MS` ("1000,5000,30000"): whole, non-negative numbers. */
-export function parseSchedule(text: string | undefined): number[] {
-  if (text === undefined || !text.trim()) return [...DEFAULT_SCHEDULE_MS];
-  const out = text.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (out.some((n) => !Number.isInteger(n) || n < 0)) {
-    throw new Error(`ERRAND_DELIVERY_SCHEDULE_MS: "${text}" must be comma-separated whole numbers of milliseconds`);
-  }
-  return out;
-}
 
 /**
  * The delay before try `nextTry` (2 = the first retry), or `undefined` when

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCHEDULE_MS, backoffMs, classifyStatus, nextDelay, parseRetryAfter, parseSchedule } from './retry.ts';
+import { DEFAULT_DELIVERY_SCHEDULE_MS as DEFAULT_SCHEDULE_MS } from '@errand/config';
+import { backoffMs, classifyStatus, nextDelay, parseRetryAfter } from './retry.ts';
 
 describe('schedule', () => {
-  it('parses the env form and refuses junk', () => {
-    expect(parseSchedule(undefined)).toEqual([...DEFAULT_SCHEDULE_MS]);
-    expect(parseSchedule('10, 20,30')).toEqual([10, 20, 30]);
-    expect(() => parseSchedule('10,x')).toThrow(/ERRAND_DELIVERY_SCHEDULE_MS/);
-    expect(() => parseSchedule('-5')).toThrow();
-  });
   it('backs off with ±20 % jitter, the first retry within 5 s, and ends', () => {
     expect(backoffMs(DEFAULT_SCHEDULE_MS, 2, 0)).toBe(800);
     expect(backoffMs(DEFAULT_SCHEDULE_MS, 2, 0.999)).toBeLessThanOrEqual(1_200);

@@ -1,5 +1,5 @@
-import { makeEvent, type ErrandEvent } from '@errand/contracts';
-import { annotate, inSpan, SpanKind, type Context } from '@errand/telemetry';
+import { deliveryMsgId, makeEvent, type ErrandEvent } from '@errand/contracts';
+import { annotate, inSpan, SpanKind, TelemetryAttributes, type Context } from '@errand/telemetry';
 import { noteRecord, type PlannedDelivery, type Seen, type TaskMemo } from '../domain/memo.ts';
 import type { Message } from '../domain/message.ts';
 import { nextDelay } from '../domain/retry.ts';
@@ -73,13 +73,13 @@ export async function deliverOne(
   // a span in the delivered event's trace: the task's trace, next to the attempt that wrote the event
   const { event } = seen;
   const attrs = {
-    'errand.task_id': event.taskId,
-    'errand.tenant': event.tenant,
-    'errand.event': event.type,
-    'errand.delivery_id': plan.deliveryId,
-    'errand.target_index': plan.index,
-    'errand.target_kind': plan.target.kind,
-    ...('attempt' in event && typeof event.attempt === 'number' ? { 'errand.attempt': event.attempt } : {}),
+    [TelemetryAttributes.TaskId]: event.taskId,
+    [TelemetryAttributes.Tenant]: event.tenant,
+    [TelemetryAttributes.Event]: event.type,
+    [TelemetryAttributes.DeliveryId]: plan.deliveryId,
+    [TelemetryAttributes.TargetIndex]: plan.index,
+    [TelemetryAttributes.TargetKind]: plan.target.kind,
+    ...('attempt' in event && typeof event.attempt === 'number' ? { [TelemetryAttributes.Attempt]: event.attempt } : {}),
   };
   const kind = plan.target.kind === 'nats' ? SpanKind.PRODUCER : SpanKind.CLIENT;
   await inSpan(`errand.deliver ${plan.target.kind}`, trace, attrs, (_span, ctx) => deliverTries({ deps, memo, seen, plan, message, trace: ctx, laterWaiting }), kind);
@@ -132,7 +132,7 @@ async function record(
     tries,
     ...(error !== undefined ? { error: error.slice(0, 500) } : {}),
   });
-  annotate({ 'errand.tries': tries }, { ctx: trace, ...(type === 'delivery-failed' ? { error: error ?? 'delivery failed' } : {}) });
-  await deps.log.append(e, { msgID: `${plan.deliveryId}:${type}`, trace });
+  annotate({ [TelemetryAttributes.Tries]: tries }, { ctx: trace, ...(type === 'delivery-failed' ? { error: error ?? 'delivery failed' } : {}) });
+  await deps.log.append(e, { msgID: deliveryMsgId(plan.deliveryId, type), trace });
   noteRecord(memo, e);
 }

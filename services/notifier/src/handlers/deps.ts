@@ -1,8 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { EventLog, Logger } from '@errand/nats';
+import type { EventLog } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import type { Seen, TaskMemo } from '../domain/memo.ts';
-import type { LruCache, Limiter } from '../queues.ts';
-import type { NotifierSettings } from '../settings.ts';
+import type { LruCache, Limiter } from '../adapters/queues.ts';
+import type { NotifierSettings } from '../domain/settings.ts';
 import type { SendDeps } from '../targets/send.ts';
 
 /** One event message waiting in its task's queue. */
@@ -30,4 +31,5 @@ export interface HandlerDeps {
   random: () => number;
 }
 
-export const taskKey = (tenant: string, taskId: string) => `${tenant}.${taskId}`;
+/** the one task key of every service (contracts); partition.ts imports it from here */
+export { taskKey } from '@errand/contracts';

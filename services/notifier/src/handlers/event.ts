@@ -1,9 +1,9 @@
-import { isTerminalEvent, recordFromSubmitted } from '@errand/contracts';
+import { isTerminalEvent, recordFromSubmitted, taskKey } from '@errand/contracts';
 import { extractTrace } from '@errand/telemetry';
 import { applyEvent, memoFromHistory, memoFromRecord, planDeliveries, type Seen, type TaskMemo } from '../domain/memo.ts';
 import { buildMessage } from '../domain/message.ts';
 import { deliverOne, Stopped } from './deliver.ts';
-import { taskKey, type HandlerDeps, type Item } from './deps.ts';
+import type { HandlerDeps, Item } from './deps.ts';
 
 /**
  * The memo of the event's task: from the cache, or rebuilt from the log. A

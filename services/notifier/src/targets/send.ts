@@ -1,6 +1,6 @@
 import type { KV } from '@nats-io/kv';
 import { encodeJson, kvKeys, subjects, type ErrandEvent, type StoredTarget, type TaskView } from '@errand/contracts';
-import { publishWithRetry, type JetStreamPublisher } from '@errand/nats';
+import { isNatsUnavailable, publishWithRetry, type JetStreamPublisher } from '@errand/nats';
 import type { SecretStore } from '@errand/secrets';
 import type { AllowList } from '@errand/netguard';
 import type { Verdict } from '../domain/retry.ts';
@@ -43,8 +43,7 @@ async function secretOf(deps: SendDeps, ref: string): Promise<string | Verdict> 
     return s ?? { kind: 'fail', error: 'the target secret is missing' };
   } catch (err) {
     // a KV hiccup may pass; a secret that does not decrypt (wrong ERRAND_SECRET_KEY) will not
-    const transient = /timeout|connection|no responders/i.test((err as Error).message);
-    return transient ? { kind: 'retry', error: 'could not read the target secret' } : { kind: 'fail', error: 'the target secret cannot be decrypted' };
+    return isNatsUnavailable(err) ? { kind: 'retry', error: 'could not read the target secret' } : { kind: 'fail', error: 'the target secret cannot be decrypted' };
   }
 }
 

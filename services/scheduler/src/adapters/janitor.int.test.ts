@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Blobs, blobNames, connectNats, createLogger, provision } from '@errand/nats';
+import { Blobs, connectNats, provision } from '@errand/nats';
+import { createLogger } from '@errand/runtime';
 import { startNatsServer, type NatsServer } from '@errand/testing';
-import type { TaskRecord } from '@errand/contracts';
+import { blobNames, type TaskRecord } from '@errand/contracts';
 import { Janitor } from './janitor.ts';
 
 let server: NatsServer;

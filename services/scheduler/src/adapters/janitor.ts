@@ -1,5 +1,6 @@
 import { isTerminalState, type TaskRecord } from '@errand/contracts';
-import type { Blobs, Logger } from '@errand/nats';
+import type { Blobs } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /**
  * Removes what tasks leave behind in the blob store: a completed task's

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { BUCKETS } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 import { SNAPSHOT_VERSION, takeSnapshot, type Snapshot } from '../domain/snapshot.ts';
 import type { SchedState } from '../domain/state.ts';
 

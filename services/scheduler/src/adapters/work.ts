@@ -1,5 +1,6 @@
-import { encodeJson, msgIds, subjects, type TaskRecord, type WorkMessage } from '@errand/contracts';
-import { publishWithRetry, type JetStreamPublisher, type Logger } from '@errand/nats';
+import { encodeJson, subjects, workMsgId, type TaskRecord, type WorkMessage } from '@errand/contracts';
+import { publishWithRetry, type JetStreamPublisher } from '@errand/nats';
+import { type Logger } from '@errand/runtime';
 
 /** The work message of one attempt (INTERNALS.md "Dispatch and start"). */
 export function buildWorkMessage(
@@ -27,7 +28,7 @@ export function buildWorkMessage(
 
 /**
  * Publishes work messages on `subjects.work(pool, type)`, which only the
- * workers serving that type consume (msgID `msgIds.work`, so a re-send is
+ * workers serving that type consume (msgID `workMsgId`, so a re-send is
  * stored once within the de-duplication window); one that cannot be sent yet
  * is kept and sent again on the next `retry`.
  */
@@ -46,7 +47,7 @@ export class WorkSender {
 
   async send(key: string, pool: string, work: WorkMessage): Promise<void> {
     try {
-      await publishWithRetry(this.publisher, subjects.work(pool, work.taskType), encodeJson(work), { msgID: msgIds.work(work.taskId, work.attempt) });
+      await publishWithRetry(this.publisher, subjects.work(pool, work.taskType), encodeJson(work), { msgID: workMsgId(work.taskId, work.attempt) });
     } catch (err) {
       this.logger.warn('work message not sent yet; retrying', { taskId: work.taskId, error: (err as Error).message });
       this.later(key, pool, work);

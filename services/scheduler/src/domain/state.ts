@@ -1,7 +1,8 @@
-import { applyTaskEvent, recordFromSubmitted, isTerminalState, type ErrandEvent, type TaskRecord } from '@errand/contracts';
+import { applyTaskEvent, recordFromSubmitted, isTerminalState, taskKey, type ErrandEvent, type TaskRecord } from '@errand/contracts';
 import { FairQueue } from './queue.ts';
 
-export const taskKey = (tenant: string, id: string) => `${tenant}/${id}`;
+/** the one task key of every service (contracts) */
+export { taskKey };
 export const userKey = (tenant: string, user: string) => `${tenant}/${user}`;
 
 /**

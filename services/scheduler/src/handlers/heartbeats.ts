@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeJson, heartbeatSchema, subjects } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /** Workers' liveness beats (core NATS, one message per worker listing its attempts). */
 export function subscribeHeartbeats(

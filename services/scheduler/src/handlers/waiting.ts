@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeJson, encodeJson, subjects, waitingRequestSchema, type WaitingOn, type WaitingReply } from '@errand/contracts';
-import type { Logger } from '@errand/nats';
+import type { Logger } from '@errand/runtime';
 
 /**
  * Answers the intake's `subjects.waiting` requests (why these tasks wait)

@@ -1,5 +1,5 @@
 import type { EventLog } from '@errand/nats';
-import { ErrandError, type TaskRecord } from '@errand/contracts';
+import { ErrandError, taskKey, type TaskRecord } from '@errand/contracts';
 import { Projection } from '../domain/projection.ts';
 
 interface Waiter {
@@ -35,7 +35,7 @@ export class ReadModel {
     this.follower = await this.events.follow({
       onEvent: ({ event, seq }) => {
         this.projection.apply(event, seq);
-        this.wakeTask(`${event.tenant}/${event.taskId}`);
+        this.wakeTask(taskKey(event.tenant, event.taskId));
         this.wake();
       },
       onCaughtUp: () => {
@@ -95,7 +95,7 @@ export class ReadModel {
    * deadline. Register it before writing what it waits for.
    */
   waitForTask(tenant: string, id: string, check: (r: TaskRecord | undefined) => boolean, timeoutMs: number): Promise<TaskRecord | undefined> {
-    const key = `${tenant}/${id}`;
+    const key = taskKey(tenant, id);
     // a copy: records are folded in place, and the answer is the state that met the check
     const current = () => {
       const r = this.projection.get(tenant, id);

@@ -1,8 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadConfig, type Config } from '@errand/config';
 import { startTelemetry } from '@errand/telemetry';
-import { connectNats, serverFeatures } from './connect.ts';
-import { provision } from './provision.ts';
+import { connectNats, provision, serverFeatures } from '@errand/nats';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface Started {

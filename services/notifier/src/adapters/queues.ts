@@ -1,3 +1,8 @@
+/*
+ * In-process plumbing of the deliveries (adapters: they run the handlers' I/O,
+ * they decide nothing): per-task serial queues, a concurrency limit, a memo cache.
+ */
+
 /**
  * Per-task serial queues: items of one key run one after another, in arrival
  * order; different keys run in parallel. A handler's failure never stops the

@@ -1,3 +1,4 @@
+import { logLevel, type LogLevel } from '@errand/config';
 import { pino, destination, stdSerializers, stdTimeFunctions, type Logger as Pino } from 'pino';
 
 /**
@@ -31,7 +32,7 @@ function wrap(p: Pino): Logger {
 export function createLogger(
   service: string,
   base: Record<string, unknown> = {},
-  level: Level = (process.env.LOG_LEVEL as Level) || 'info',
+  level: LogLevel = logLevel(),
 ): Logger {
   const p = pino(
     {

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 
 describe('createLogger', () => {
   it('writes JSON lines on stderr with service, level and msg, and redacts secrets', () => {
-    const code = `import { createLogger } from './packages/nats/src/logger.ts';
+    const code = `import { createLogger } from './packages/runtime/src/logger.ts';
       const l = createLogger('svc', { a: 1 });
       l.info('hello', { secret: 'whsec_abc', target: { url: 'https://hooks.example/T0/xyz' }, n: 2 });
       l.child({ c: 3 }).warn('careful', { error: new Error('boom') });`;

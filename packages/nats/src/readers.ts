@@ -1,0 +1,170 @@
+import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { STREAMS, subjects, type ErrandEvent } from '@errand/contracts';
+
+/**
+ * Reading the log with ordered consumers, for `EventLog`: one task's events
+ * (`readTaskEvents`) and the whole log (`followLog`). Every consumer made here
+ * is registered in `open` and deleted when its reader is done.
+ */
+
+/** An event read from the log with its stream sequence. */
+export interface StoredEvent {
+  seq: number;
+  event: ErrandEvent;
+  headers?: MsgHdrs;
+}
+
+/** One task's events, in order; iterate it once. `close()` ends the iteration and removes its consumer. */
+export interface TaskEvents extends AsyncIterable<StoredEvent> {
+  close(): Promise<void>;
+}
+
+/** What `follow` hands back: its position, and a stop that removes its consumer. */
+export interface Following {
+  stop(): Promise<void>;
+  lastSeq(): number;
+}
+
+/** What the readers need of the event log: its handles stay inside the package. */
+export interface LogCore {
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm(): Promise<JetStreamManager>;
+  decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }): StoredEvent | undefined;
+  /** the stop of every consumer open now */
+  open: Set<() => Promise<void>>;
+}
+
+/**
+ * One task's events after `afterSeq`: its history, then live events as they
+ * are written, until `untilSeq` is passed (when given), the reader stops
+ * iterating, or `close()`. One ordered consumer, created on the first read
+ * and removed when the iteration ends however it ends.
+ */
+export function readTaskEvents(log: LogCore, tenant: string, taskId: string, opts: { afterSeq?: number; untilSeq?: number } = {}): TaskEvents {
+  const afterSeq = opts.afterSeq ?? 0;
+  let closed = false;
+  let stopIter: () => Promise<void> = async () => undefined;
+  let remove: () => Promise<void> = async () => undefined;
+  // also when the reader has left the loop without ending it: the consumer goes either way
+  const close = async () => {
+    closed = true;
+    log.open.delete(close);
+    await stopIter();
+    await remove();
+  };
+  const read = (async function* (): AsyncGenerator<StoredEvent> {
+    if (closed) return;
+    log.open.add(close);
+    try {
+      const c = await log.js.consumers.get(STREAMS.events, {
+        filter_subjects: subjects.event(tenant, taskId),
+        ...(afterSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 } : { deliver_policy: DeliverPolicy.All }),
+      });
+      let removed: Promise<unknown> | undefined;
+      remove = async () => void (await (removed ??= c.delete().catch(() => undefined)));
+      const iter = await c.consume({ max_messages: 256 });
+      stopIter = async () => void (await iter.close().catch(() => undefined));
+      if (closed) return;
+      for await (const m of iter) {
+        const e = log.decode(jsMsgParts(m));
+        if (e) yield e;
+        if (opts.untilSeq !== undefined && m.seq >= opts.untilSeq) return;
+      }
+    } finally {
+      await close();
+    }
+  })();
+  return { [Symbol.asyncIterator]: () => read, close };
+}
+
+/**
+ * Follow the whole log (or a filter) from `fromSeq` with an ordered
+ * consumer, calling `onEvent` in order. Returns a stop function.
+ * `onCaughtUp` fires once, when the log's last sequence at the start has been passed.
+ */
+export async function followLog(
+log: LogCore,
+opts: {
+  fromSeq?: number;
+  filter?: string;
+  onEvent: (e: StoredEvent) => void;
+  onCaughtUp?: () => void;
+},
+): Promise<Following> {
+  const jsm = await log.jsm();
+  const info = await jsm.streams.info(STREAMS.events);
+  const target = info.state.last_seq;
+  let applied = (opts.fromSeq ?? 1) - 1;
+  let caughtUp = false;
+  const markCaughtUp = () => {
+    if (!caughtUp && applied >= target) {
+      caughtUp = true;
+      opts.onCaughtUp?.();
+    }
+  };
+  markCaughtUp();
+  let iter: { close(): Promise<void | Error> } | undefined;
+  // the server keeps an ordered consumer for minutes after its last pull: remove each one we leave
+  let dispose: () => Promise<void> = async () => undefined;
+  let stopped = false;
+  const open = async () => {
+    const c = await log.js.consumers.get(STREAMS.events, {
+      filter_subjects: opts.filter ?? subjects.allEvents,
+      ...(applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 } : { deliver_policy: DeliverPolicy.All }),
+    });
+    dispose = async () => {
+      await iter?.close().catch(() => undefined);
+      // not awaited: right after a reconnect the API may be slow to answer, and the new consumer must not wait
+      void c.delete().catch(() => undefined);
+    };
+    iter = await c.consume({
+      max_messages: 2_000,
+      callback: (m: JsMsg) => {
+        if (m.seq <= applied) return; // seen before a restart of the consumer
+        applied = m.seq;
+        const e = log.decode(jsMsgParts(m));
+        if (e) opts.onEvent(e);
+        markCaughtUp();
+      },
+    });
+  };
+  await open();
+  // After a reconnect (a restarted server forgets its ephemeral consumers) the
+  // ordered consumer would only notice through missed heartbeats, 30 s or more:
+  // start a new one at once from the last applied sequence.
+  void (async () => {
+    for await (const s of log.nc.status()) {
+      if (stopped) break;
+      if (s.type !== 'reconnect') continue;
+      await dispose();
+      for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
+        try {
+          await open();
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    }
+  })();
+  const stop = async () => {
+    stopped = true;
+    log.open.delete(stop);
+    await dispose();
+  };
+  log.open.add(stop);
+  return { lastSeq: () => applied, stop };
+}
+
+export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {
+  return {
+    seq: m.seq,
+    subject: m.subject,
+    data: m.data,
+    get headers() {
+      return m.headers;
+    },
+  };
+}
