@@ -1,4 +1,5 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { natsConnectOptions, natsSettings } from '@errand/config';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
 import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
@@ -8,7 +9,11 @@ export interface ErrandNatsClientOptions {
   tenant?: string;
   /** an open connection (the caller closes it) ... */
   nc?: NatsConnection;
-  /** ... or servers to connect to, default NATS_URL or nats://127.0.0.1:4222 */
+  /**
+   * ... or servers to connect to, default NATS_URL or nats://127.0.0.1:4222;
+   * credentials and TLS come from NATS_USER + NATS_PASSWORD, NATS_TOKEN,
+   * NATS_NKEY, NATS_CREDS, NATS_CA (+ NATS_CERT, NATS_KEY) or the URL
+   */
   servers?: string | string[];
   /** request timeout, default 10 s */
   timeoutMs?: number;
@@ -35,14 +40,19 @@ export class ErrandNatsClient {
   private readonly owned: boolean;
 
   static async connect(opts: ErrandNatsClientOptions = {}): Promise<ErrandNatsClient> {
-    const nc =
-      opts.nc ??
-      (await connect({ servers: opts.servers ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222', name: 'errand-client' }).catch(
-        (err: unknown) => {
-          throw new ErrandClientError('unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
-        },
-      ));
-    return new ErrandNatsClient(nc, { tenant: opts.tenant ?? 'default', timeoutMs: opts.timeoutMs ?? 10_000, owned: !opts.nc });
+    const tenant = opts.tenant ?? 'default';
+    const nc = opts.nc ?? (await ErrandNatsClient.open(tenant, opts.servers));
+    return new ErrandNatsClient(nc, { tenant, timeoutMs: opts.timeoutMs ?? 10_000, owned: !opts.nc });
+  }
+
+  private static async open(tenant: string, servers: string | string[] | undefined): Promise<NatsConnection> {
+    try {
+      const env = { ...process.env, ...(servers !== undefined ? { NATS_URL: [servers].flat().join(',') } : {}) };
+      // replies come to `_INBOX.<tenant>.>`: the one inbox a tenant's NATS user may subscribe to
+      return await connect({ ...natsConnectOptions(natsSettings(env)), name: 'errand-client', inboxPrefix: `_INBOX.${tenant}` });
+    } catch (err) {
+      throw new ErrandClientError('unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   submit(body: SubmitBody): Promise<Accepted> {

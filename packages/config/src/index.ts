@@ -2,6 +2,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { isToken, TASK_TYPE_RE } from '@errand/contracts';
+import { ConfigError } from './errors.ts';
+import { natsSettings, type NatsSettings } from './nats.ts';
+
+export { ConfigError } from './errors.ts';
+export { natsSettings, splitUrlCredentials, DEFAULT_NATS_URL, type NatsSettings, type NatsAuthKind } from './nats.ts';
+export { natsConnectOptions } from './nats-options.ts';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -33,6 +39,10 @@ const envSchema = z.object({
   ERRAND_WORKER_POOLS: z.string().default('default'),
   /** results larger than this (bytes of JSON) are kept in the object store */
   ERRAND_RESULT_INLINE_MAX: int(1_024).default(256 * 1024),
+  /** the largest result a task may return (bytes of JSON); a larger one fails the task with `result_too_large` */
+  ERRAND_MAX_RESULT_BYTES: int(1_024).default(16 * 1024 * 1024),
+  /** a task view carries a result up to this size (bytes of JSON); a larger one is left out and linked (`resultUrl`) */
+  ERRAND_VIEW_RESULT_MAX: int(1_024).default(64 * 1024),
   /** how long partial results of cancelled, timed-out or failed tasks are kept */
   ERRAND_PARTIAL_RETENTION_MS: int(0).default(86_400_000),
   /** retry backoff of handler errors */
@@ -56,10 +66,8 @@ export interface Config extends Env {
   webhookAllow: string[];
   host: string;
   pools: string[];
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+  /** servers, credentials and TLS of the NATS connection */
+  nats: NatsSettings;
 }
 
 function pairs(text: string, what: string): [string, string][] {
@@ -119,5 +127,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // development mode never listens beyond this machine
     host: devMode ? '127.0.0.1' : (e.ERRAND_HOST ?? '0.0.0.0'),
     pools: e.ERRAND_WORKER_POOLS.split(',').map((s) => s.trim()).filter(Boolean),
+    nats: natsSettings(env),
   };
 }

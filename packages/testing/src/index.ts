@@ -1,2 +1,3 @@
 export * from './nats-server.ts';
 export * from './wait.ts';
+export * from './tls.ts';
