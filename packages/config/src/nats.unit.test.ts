@@ -52,7 +52,7 @@ describe('natsConnectOptions', () => {
         `-----BEGIN USER NKEY SEED-----\n${seed}\n------END USER NKEY SEED------\n`,
     );
     const opts = natsConnectOptions(natsSettings({ NATS_CREDS: file }));
-    const auth = (opts.authenticator as (nonce?: string) => Record<string, string>)('n0nce');
+    const auth = (opts.authenticator as unknown as (nonce?: string) => Record<string, string>)('n0nce');
     expect(auth.jwt).toBe(jwt);
     expect(auth.nkey).toBe(user.getPublicKey());
     const sig = Uint8Array.from(atob(auth.sig!.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));

@@ -9,3 +9,4 @@ export * from './view.ts';
 export * from './codec.ts';
 export * from './work.ts';
 export * from './ids.ts';
+export * from './json.ts';

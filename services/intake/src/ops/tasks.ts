@@ -3,7 +3,6 @@ import {
   ErrandError,
   isTerminalState,
   makeEvent,
-  toView,
   type ErrandEvent,
   type TaskRecord,
   type TaskView,
@@ -11,6 +10,7 @@ import {
 import { isWrongLastSequence } from '@errand/nats';
 import type { IntakeContext } from '../context.ts';
 import { loadBlob } from './blobs.ts';
+import { boundedView } from './results.ts';
 import { appendInTaskTrace } from './trace.ts';
 
 const PARTIAL_STATES = new Set(['cancelled', 'timed-out', 'failed']);
@@ -29,9 +29,10 @@ async function contents(ctx: IntakeContext, r: TaskRecord): Promise<{ result?: u
   return out;
 }
 
+/** The task view; a large result is linked, not carried (see `boundedView`). */
 export async function status(ctx: IntakeContext, tenant: string, id: string): Promise<TaskView> {
   const r = await ctx.readModel.readYourWrites(tenant, id);
-  return toView(r, await contents(ctx, r));
+  return await boundedView(ctx, r, ctx.config.ERRAND_VIEW_RESULT_MAX);
 }
 
 export async function result(ctx: IntakeContext, tenant: string, id: string) {
