@@ -9,6 +9,17 @@ export interface ConnectOptions {
   settings?: NatsSettings;
   /** give up after this long when the server never answers (default: keep trying) */
   firstConnectTimeoutMs?: number;
+  /** where replies to this connection come; default `serviceInbox(name)` */
+  inboxPrefix?: string;
+}
+
+/**
+ * A service's own inbox prefix, `_INBOX_<name>` (e.g. `_INBOX_errand-worker`):
+ * apart from the tenants' `_INBOX.<tenant>.>`, so a NATS user may be allowed
+ * its own replies and no one else's (deploy/ grants each service its own).
+ */
+export function serviceInbox(name: string): string {
+  return `_INBOX_${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 /** NATS answered but refused this connection (credentials or TLS): trying again cannot help. */
@@ -68,6 +79,7 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
     ...natsConnectOptions(settings),
     servers,
     name: opts.name,
+    inboxPrefix: opts.inboxPrefix ?? serviceInbox(opts.name),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     ignoreAuthErrorAbort: true,
