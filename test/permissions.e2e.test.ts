@@ -92,6 +92,8 @@ afterAll(async () => {
 describe('the shipped NATS configuration', () => {
   it('no credentials get nothing', async () => {
     await expect(connect({ servers: sys.nats.url, reconnect: false })).rejects.toBeInstanceOf(errors.AuthorizationError);
+    // the SDK says so in its own terms, at once
+    await expect(ErrandNatsClient.connect({ servers: sys.nats.url, tenant: 'acme' })).rejects.toMatchObject({ code: 'unauthorized' });
   });
 
   it('the services run with their own credentials: submit, decide, cancel', async () => {

@@ -1,4 +1,4 @@
-import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { natsConnectOptions, natsSettings } from '@errand/config';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
@@ -51,7 +51,9 @@ export class ErrandNatsClient {
       // replies come to `_INBOX.<tenant>.>`: the one inbox a tenant's NATS user may subscribe to
       return await connect({ ...natsConnectOptions(natsSettings(env)), name: 'errand-client', inboxPrefix: `_INBOX.${tenant}` });
     } catch (err) {
-      throw new ErrandClientError('unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
+      // refused credentials are not worth retrying; an unreachable server is
+      const refused = err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError;
+      throw new ErrandClientError(refused ? 'unauthorized' : 'unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
     }
   }
 
