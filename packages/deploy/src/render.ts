@@ -8,7 +8,8 @@ export interface NatsUser {
   permissions: Permissions;
 }
 
-const list = (items: string[]) => `[${items.map((s) => JSON.stringify(s)).join(', ')}]`;
+/** One subject a line: a reviewer reads what each user may do. */
+const list = (items: string[]) => `[\n${items.map((s) => `          ${JSON.stringify(s)}`).join('\n')}\n        ]`;
 
 function renderUser(u: NatsUser): string {
   const p = u.permissions;
