@@ -5,7 +5,7 @@ import { ErrandClientError, fromErrorBody } from './errors.ts';
 import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
 
 export interface ErrandNatsClientOptions {
-  /** the tenant whose `errand.api.<tenant>.*` subjects this client uses (`default` in development mode) */
+  /** the tenant whose `errand.api.<tenant>.*` subjects this client uses (default ERRAND_TENANT, then `default`, the tenant of development mode) */
   tenant?: string;
   /** an open connection (the caller closes it) ... */
   nc?: NatsConnection;
@@ -40,7 +40,7 @@ export class ErrandNatsClient {
   private readonly owned: boolean;
 
   static async connect(opts: ErrandNatsClientOptions = {}): Promise<ErrandNatsClient> {
-    const tenant = opts.tenant ?? 'default';
+    const tenant = opts.tenant ?? (process.env.ERRAND_TENANT || 'default');
     const nc = opts.nc ?? (await ErrandNatsClient.open(tenant, opts.servers));
     return new ErrandNatsClient(nc, { tenant, timeoutMs: opts.timeoutMs ?? 10_000, owned: !opts.nc });
   }
