@@ -58,6 +58,8 @@ async function probeNats(url) {
     const code = err?.code ?? err?.cause?.code ?? '';
     const text = `${code} ${err?.message ?? ''}`;
     if (/ECONNREFUSED|CONNECTION_REFUSED|TIMEOUT|ENOTFOUND|EHOSTUNREACH/i.test(text)) return { state: 'none' };
+    // a server that wants credentials: the services bring theirs (NATS_USER, NATS_NKEY, ...)
+    if (err?.name === 'AuthorizationError') return { state: 'auth' };
     return { state: 'error', why: err?.message ?? String(err) };
   }
   try {
@@ -103,6 +105,10 @@ async function ensureNats() {
     const p = await probeNats(url);
     if (p.state === 'jetstream') {
       say(`using NATS ${p.version ?? ''} with JetStream at ${url}`);
+      return undefined;
+    }
+    if (p.state === 'auth') {
+      say(`using NATS at ${url.replace(/\/\/[^@/]*@/, '//')}, which asks for credentials: the services use theirs`);
       return undefined;
     }
     if (p.state === 'no-jetstream') {

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { freePort, startNatsServer, waitFor, type NatsServer } from '@errand/testing';
+import { natsConnectOptions, natsSettings } from '@errand/config';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 
@@ -70,9 +71,17 @@ export class ServiceProcess {
 
 export interface SystemOptions {
   env?: Record<string, string>;
+  /** variables of one service only (e.g. its own NATS credentials) */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
   workers?: number;
   /** start these services (default all four) */
   services?: ServiceName[];
+  /** a nats-server configuration (users, permissions, TLS): see `startNatsServer` */
+  natsConfig?: string;
+  /** the NATS variables of the harness's own connection (`sys.nc`), e.g. an admin's NATS_NKEY */
+  natsEnv?: Record<string, string>;
+  /** wait for the intake to be ready (default true) */
+  waitReady?: boolean;
 }
 
 /** nats-server + the four services as real processes, on free ports and a temporary data folder. */
@@ -83,10 +92,12 @@ export class System {
   dataDir = '';
   readonly procs: ServiceProcess[] = [];
   private baseEnv: NodeJS.ProcessEnv = {};
+  private serviceEnv: SystemOptions['serviceEnv'] = {};
 
   static async start(opts: SystemOptions = {}): Promise<System> {
     const s = new System();
-    s.nats = await startNatsServer();
+    s.nats = await startNatsServer(opts.natsConfig !== undefined ? { config: opts.natsConfig } : {});
+    s.serviceEnv = opts.serviceEnv ?? {};
     s.port = await freePort();
     s.dataDir = mkdtempSync(join(tmpdir(), 'errand-e2e-'));
     s.baseEnv = {
@@ -100,13 +111,14 @@ export class System {
       LOG_LEVEL: 'info',
       ...opts.env,
     };
-    s.nc = await connect({ servers: s.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const natsOpts = natsConnectOptions(natsSettings({ ...opts.natsEnv, NATS_URL: s.nats.url }));
+    s.nc = await connect({ ...natsOpts, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const services = opts.services ?? ['scheduler', 'worker', 'notifier', 'intake'];
     for (const name of services) {
       const n = name === 'worker' ? (opts.workers ?? 1) : 1;
       for (let i = 0; i < n; i++) s.add(name);
     }
-    await s.ready();
+    if (opts.waitReady !== false) await s.ready();
     return s;
   }
 
@@ -117,7 +129,7 @@ export class System {
   /** Start one more process of a service. */
   add(name: ServiceName, env: Record<string, string> = {}): ServiceProcess {
     const count = this.procs.filter((p) => p.name === name).length;
-    const p = new ServiceProcess(name, `${name}${count ? `-${count + 1}` : ''}`, { ...this.baseEnv, ...env });
+    const p = new ServiceProcess(name, `${name}${count ? `-${count + 1}` : ''}`, { ...this.baseEnv, ...this.serviceEnv?.[name], ...env });
     p.start();
     this.procs.push(p);
     return p;

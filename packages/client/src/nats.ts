@@ -1,15 +1,19 @@
-import { connect, RequestError, TimeoutError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { clientEnv } from '@errand/config';
+import { connect, errors, RequestError, TimeoutError, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { clientEnv, clientNatsSettings, natsConnectOptions } from '@errand/config';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
 import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
 
 export interface ErrandNatsClientOptions {
-  /** the tenant whose `errand.api.<tenant>.*` subjects this client uses (`default` in development mode) */
+  /** the tenant whose `errand.api.<tenant>.*` subjects this client uses (default ERRAND_TENANT, then `default`, the tenant of development mode) */
   tenant?: string;
   /** an open connection (the caller closes it) ... */
   nc?: NatsConnection;
-  /** ... or servers to connect to, default NATS_URL or nats://127.0.0.1:4222 */
+  /**
+   * ... or servers to connect to, default NATS_URL or nats://127.0.0.1:4222;
+   * credentials and TLS come from NATS_USER + NATS_PASSWORD, NATS_TOKEN,
+   * NATS_NKEY, NATS_CREDS, NATS_CA (+ NATS_CERT, NATS_KEY) or the URL
+   */
   servers?: string | string[];
   /** request timeout, default 10 s */
   timeoutMs?: number;
@@ -39,14 +43,20 @@ export class ErrandNatsClient {
   private readonly owned: boolean;
 
   static async connect(opts: ErrandNatsClientOptions = {}): Promise<ErrandNatsClient> {
-    const nc =
-      opts.nc ??
-      (await connect({ servers: opts.servers ?? clientEnv().NATS_URL, name: 'errand-client' }).catch(
-        (err: unknown) => {
-          throw new ErrandClientError('unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
-        },
-      ));
-    return new ErrandNatsClient(nc, { tenant: opts.tenant ?? 'default', timeoutMs: opts.timeoutMs ?? 10_000, owned: !opts.nc });
+    const tenant = opts.tenant ?? clientEnv().ERRAND_TENANT;
+    const nc = opts.nc ?? (await ErrandNatsClient.open(tenant, opts.servers));
+    return new ErrandNatsClient(nc, { tenant, timeoutMs: opts.timeoutMs ?? 10_000, owned: !opts.nc });
+  }
+
+  private static async open(tenant: string, servers: string | string[] | undefined): Promise<NatsConnection> {
+    try {
+      // replies come to `_INBOX.<tenant>.>`: the one inbox a tenant's NATS user may subscribe to
+      return await connect({ ...natsConnectOptions(clientNatsSettings(servers)), name: 'errand-client', inboxPrefix: `_INBOX.${tenant}` });
+    } catch (err) {
+      // refused credentials are not worth retrying; an unreachable server is
+      const refused = err instanceof errors.AuthorizationError || err instanceof errors.UserAuthenticationExpiredError;
+      throw new ErrandClientError(refused ? 'unauthorized' : 'unavailable', `cannot connect to NATS: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   submit(body: SubmitBody): Promise<Accepted> {

@@ -9,7 +9,10 @@ export {
   parseDeliverySchedule,
   parseTypeConcurrency,
 } from './parse.ts';
-export { clientEnv, logLevel, type ClientEnv, type LogLevel } from './env.ts';
+export { clientEnv, clientNatsSettings, logLevel, type ClientEnv, type LogLevel } from './env.ts';
+import { natsSettings, type NatsSettings } from './nats.ts';
+export { natsSettings, splitUrlCredentials, DEFAULT_NATS_URL, type NatsSettings, type NatsAuthKind } from './nats.ts';
+export { natsConnectOptions } from './nats-options.ts';
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -49,6 +52,10 @@ const envSchema = z.object({
   ERRAND_WORKER_POOLS: z.string().default('default'),
   /** results larger than this (bytes of JSON) are kept in the object store */
   ERRAND_RESULT_INLINE_MAX: int(1_024).default(256 * 1024),
+  /** the largest result a task may return (bytes of JSON); a larger one fails the task with `result_too_large` */
+  ERRAND_MAX_RESULT_BYTES: int(1_024).default(16 * 1024 * 1024),
+  /** a task view carries a result up to this size (bytes of JSON); a larger one is left out and linked (`resultUrl`) */
+  ERRAND_VIEW_RESULT_MAX: int(1_024).default(64 * 1024),
   /** how long partial results of cancelled, timed-out or failed tasks are kept */
   ERRAND_PARTIAL_RETENTION_MS: int(0).default(86_400_000),
   /** retry backoff of handler errors */
@@ -104,6 +111,8 @@ export interface Config extends Env {
   publicUrl: string;
   /** ERRAND_DELIVERY_SCHEDULE_MS parsed (default DEFAULT_DELIVERY_SCHEDULE_MS) */
   deliverySchedule: number[];
+  /** servers, credentials and TLS of the NATS connection */
+  nats: NatsSettings;
 }
 
 /** Read and check the configuration; a bad value is a clear error at start-up. */
@@ -128,5 +137,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pools: e.ERRAND_WORKER_POOLS.split(',').map((s) => s.trim()).filter(Boolean),
     publicUrl: (e.ERRAND_PUBLIC_URL || `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     deliverySchedule: parseDeliverySchedule(e.ERRAND_DELIVERY_SCHEDULE_MS),
+    nats: natsSettings(env),
   };
 }

@@ -1,10 +1,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { isToken, TASK_TYPE_RE } from '@errand/contracts';
 
-/** A setting with a bad value: the message names the variable and what it must be. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+import { ConfigError } from './errors.ts';
+
+export { ConfigError };
 
 function pairs(text: string, what: string): [string, string][] {
   return text

@@ -132,3 +132,4 @@ export {
 export {
   newTaskId,
 } from './ids.ts';
+export { MAX_JSON_DEPTH, jsonTooDeep, parseJsonBody, valueTooDeep } from './json.ts';

@@ -51,7 +51,14 @@ export const taskViewSchema = z.object({
   waitMs: z.number().nullable(),
   runMs: z.number().nullable(),
   result: z.unknown().optional(),
+  /** a result too large for the view is left out: read it at this path (`GET /v1/tasks/:id/result`) */
+  resultUrl: z.string().optional(),
+  /** its size, bytes of JSON */
+  resultBytes: z.number().optional(),
   partialResult: z.unknown().optional(),
+  /** the same for a partial result too large for the view */
+  partialResultUrl: z.string().optional(),
+  partialResultBytes: z.number().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   deliveries: z.array(deliveryViewSchema),
   /** present while `submitted`, `queued` or `retrying` */

@@ -3,8 +3,10 @@ export {
   freePort,
   startNatsServer,
   type NatsServer,
+  type StartOptions,
 } from './nats-server.ts';
 export {
   waitFor,
 } from './wait.ts';
 export { DeciderSpecification, type Decider, type Then } from './decider.ts';
+export { makeTestPki, type TestPki } from './tls.ts';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -42,19 +42,51 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** The server sends its INFO line (before any TLS or credentials): it listens. */
+async function greets(port: number): Promise<boolean> {
+  return await new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(500, () => done(false));
+    sock.once('data', (d: Buffer) => done(d.toString().startsWith('INFO')));
+    sock.once('error', () => done(false));
+  });
+}
+
+export interface StartOptions {
+  bin?: string;
+  /**
+   * A server configuration (its text; `$STORE` stands for the store folder):
+   * users, permissions, TLS. Port, address and store still come from here.
+   * With it, readiness is the server's greeting, as a client without
+   * credentials may be refused.
+   */
+  config?: string;
+}
+
 /**
  * Start `nats-server -js` on a free port with a temporary store, and wait
  * until it answers. Every test suite gets its own server: no shared state.
  */
-export async function startNatsServer(opts: { bin?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(opts: StartOptions = {}): Promise<NatsServer> {
   const bin = opts.bin ?? process.env.NATS_SERVER_BIN ?? 'nats-server';
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), 'errand-nats-'));
   const url = `nats://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  if (opts.config !== undefined) {
+    const file = join(storeDir, 'server.conf');
+    writeFileSync(file, opts.config.replaceAll('$STORE', storeDir), { mode: 0o600 });
+    args.unshift('-c', file);
+  }
+  const ready = () => (opts.config !== undefined ? greets(port) : answers(url));
   const launch = async () => {
-    child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    child = spawn(bin, args, {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     // a test process that dies without stopping its server does not leave it behind
@@ -70,7 +102,7 @@ export async function startNatsServer(opts: { bin?: string } = {}): Promise<Nats
       child!.once('exit', (code) => reject(new Error(`nats-server exited (${code}): ${stderr}`))),
     );
     exited.catch(() => undefined);
-    await Promise.race([waitFor(() => answers(url), { timeoutMs: 10_000, what: `nats-server on ${url}` }), exited]);
+    await Promise.race([waitFor(() => ready(), { timeoutMs: 10_000, what: `nats-server on ${url}` }), exited]);
   };
   const kill = async () => {
     const c = child;

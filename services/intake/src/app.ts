@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Service } from '@nats-io/services';
-import { BUCKETS, ErrandError } from '@errand/contracts';
+import { BUCKETS } from '@errand/contracts';
 import type { Config } from '@errand/config';
 import { Blobs, EventLog } from '@errand/nats';
 import { createLogger, type Logger } from '@errand/runtime';
@@ -16,7 +16,8 @@ import { TypeCatalog } from '@errand/catalog';
 import { startApi } from './handlers/api.ts';
 import { ParamsValidator } from './ops/params.ts';
 import { installAuth } from './http/auth.ts';
-import { installErrorHandling } from './http/errors.ts';
+import { frameworkErrors, installErrorHandling } from './http/errors.ts';
+import { installJsonParser } from './http/body.ts';
 import { taskRoutes } from './http/tasks.ts';
 import { eventRoutes } from './http/events.ts';
 import { catalogRoutes } from './http/catalog.ts';
@@ -122,19 +123,11 @@ async function streamsPresent(ctx: IntakeContext): Promise<{ ok: boolean; messag
 }
 
 function buildHttp(ctx: IntakeContext, ready: () => Promise<Readiness>): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: ctx.config.ERRAND_BODY_LIMIT, forceCloseConnections: true });
+  const app = Fastify({ logger: false, bodyLimit: ctx.config.ERRAND_BODY_LIMIT, forceCloseConnections: true, frameworkErrors });
   // route schemas document the API; the contracts' zod schemas validate it (as over NATS)
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
-    const body = String(text);
-    if (body.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body));
-    } catch (err) {
-      done(new ErrandError('invalid', `malformed JSON: ${(err as Error).message}`), undefined);
-    }
-  });
+  installJsonParser(app);
   installErrorHandling(app, ctx);
   installAuth(app, ctx);
   void app.register(swagger, {

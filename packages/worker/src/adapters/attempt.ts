@@ -6,6 +6,7 @@ import { EtaEstimator } from '../domain/eta.ts';
 import { blobNames } from '@errand/nats';
 import { TaskAbortedError, type AbortKind } from '../errors.ts';
 import type { WorkerDeps } from '../deps.ts';
+import { encodeResult } from '../domain/result.ts';
 
 type Terminal = 'completed' | 'failed' | 'cancelled' | 'timed-out';
 interface Report {
@@ -192,9 +193,12 @@ export class RunningAttempt {
     this.stopTimers();
     const { tenant, taskId, attempt } = this.work;
     void this.enqueue('completed', async () => {
-      const data = encodeJson(result ?? null);
-      if (data.length > this.deps.config.ERRAND_RESULT_INLINE_MAX) {
-        const { ref } = await this.deps.blobs.putBytes(blobNames.result(tenant, taskId), data);
+      const encoded = encodeResult(result, this.deps.config.ERRAND_MAX_RESULT_BYTES);
+      if ('error' in encoded) {
+        this.log.warn('result refused', { code: encoded.error.code, reason: encoded.error.message });
+        await this.append('failed', { attempt, error: encoded.error, willRetry: false });
+      } else if (encoded.data.length > this.deps.config.ERRAND_RESULT_INLINE_MAX) {
+        const { ref } = await this.deps.blobs.putBytes(blobNames.result(tenant, taskId), encoded.data);
         await this.append('completed', { attempt, resultRef: ref });
       } else {
         await this.append('completed', { attempt, result: result ?? null });

@@ -1,6 +1,7 @@
 import {
   DEFAULTS,
   ErrandError,
+  MAX_JSON_DEPTH,
   priorityNumber,
   subjects,
   type SubmitBody,
@@ -45,12 +46,17 @@ export function natsSubjectProblem(subject: string, tenant: string): string | un
   return undefined;
 }
 
-/** JSON with object keys sorted: equal bodies give equal text (the idempotency body hash). */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted: equal bodies give equal text (the idempotency
+ * body hash). Bounded: a value nested deeper than MAX_JSON_DEPTH is `invalid`
+ * (the recursion never goes further, whatever the caller hands in).
+ */
+export function canonicalJson(value: unknown, depth = 0): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (depth >= MAX_JSON_DEPTH) throw new ErrandError('invalid', `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, depth + 1)}`).join(',')}}`;
 }

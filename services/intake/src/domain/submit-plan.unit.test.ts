@@ -46,3 +46,14 @@ describe('canonicalJson', () => {
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: 2 }));
   });
 });
+
+describe('canonicalJson depth', () => {
+  it('refuses a value nested deeper than 64 levels as invalid, without overflowing the stack', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    expect(() => canonicalJson(deep)).toThrow(/nested deeper than 64/);
+    let ok: unknown = 1;
+    for (let i = 0; i < 64; i++) ok = [ok];
+    expect(canonicalJson(ok)).toBe(`${'['.repeat(64)}1${']'.repeat(64)}`);
+  });
+});

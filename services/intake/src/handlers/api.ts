@@ -5,6 +5,7 @@ import {
   apiSubjectTenant,
   ErrandError,
   encodeJson,
+  parseJsonBody,
   idBodySchema,
   invalid,
   isToken,
@@ -45,13 +46,26 @@ export async function startApi(ctx: IntakeContext, version: string): Promise<Ser
   return svc;
 }
 
+/** A request body: JSON, nested at most 64 levels (checked before parsing); empty is `{}`. */
 function parseBody(data: Uint8Array): unknown {
-  if (data.length === 0) return {};
-  try {
-    return JSON.parse(decoder.decode(data)) as unknown;
-  } catch (err) {
-    throw new ErrandError('invalid', `malformed JSON: ${(err as Error).message}`);
+  return parseJsonBody(decoder.decode(data)) ?? {};
+}
+
+/** The tenant of a request, from its subject; with API keys configured, only the tenants they name. */
+function tenantOf(ctx: IntakeContext, subject: string): string {
+  const tenant = apiSubjectTenant(subject);
+  if (!isToken(tenant)) throw new ErrandError('invalid', 'the tenant in the subject is not a valid token');
+  if (!ctx.config.devMode && !servedTenants(ctx).has(tenant)) {
+    throw new ErrandError('unauthorized', `tenant "${tenant}" is not configured (ERRAND_API_KEYS)`);
   }
+  return tenant;
+}
+
+const tenantSets = new WeakMap<object, Set<string>>();
+function servedTenants(ctx: IntakeContext): Set<string> {
+  let set = tenantSets.get(ctx.config);
+  if (!set) tenantSets.set(ctx.config, (set = new Set(ctx.config.apiKeys.values())));
+  return set;
 }
 
 function idOf(body: unknown): string {
@@ -90,8 +104,7 @@ async function answer(ctx: IntakeContext, verb: ApiVerb, msg: Msg): Promise<void
   let code = ACCEPTED.has(verb) ? 202 : 200;
   let body: unknown;
   try {
-    const tenant = apiSubjectTenant(msg.subject);
-    if (!isToken(tenant)) throw new ErrandError('invalid', 'the tenant in the subject is not a valid token');
+    const tenant = tenantOf(ctx, msg.subject);
     if (msg.data.length > ctx.config.ERRAND_BODY_LIMIT) throw new ErrandError('too_large', 'the request body is over the size limit');
     const req = parseBody(msg.data);
     body = await inSpan(`errand.${verb}`, extractTrace(msg.headers), { [TelemetryAttributes.Tenant]: tenant, [TelemetryAttributes.Verb]: verb }, () =>
@@ -106,10 +119,33 @@ async function answer(ctx: IntakeContext, verb: ApiVerb, msg: Msg): Promise<void
     body = e.toBody();
   }
   try {
+    const reply = boundedReply(ctx, verb, code, body);
     const h = makeHeaders();
-    h.set('Errand-Status', String(code));
-    msg.respond(encodeJson(body), { headers: h });
+    h.set('Errand-Status', String(reply.code));
+    msg.respond(reply.data, { headers: h });
   } catch (err) {
     ctx.log.warn('could not answer a NATS API request', { verb, err });
   }
+}
+
+/** Room left in a message for the headers and the protocol line. */
+const REPLY_OVERHEAD = 1_024;
+
+/**
+ * A reply never exceeds the server's `max_payload` (NATS would drop it and
+ * the caller would wait for nothing): a body too large becomes a `too_large`
+ * error body that says where to read the whole answer.
+ */
+function boundedReply(ctx: IntakeContext, verb: ApiVerb, code: number, body: unknown): { code: number; data: Uint8Array } {
+  const data = encodeJson(body);
+  const limit = (ctx.nc.info?.max_payload ?? 1024 * 1024) - REPLY_OVERHEAD;
+  if (data.length <= limit) return { code, data };
+  const e = new ErrandError('too_large', `the ${verb} reply would be ${data.length} bytes, over the NATS limit of ${limit}`, {
+    details: {
+      bytes: data.length,
+      maxPayload: limit,
+      hint: verb === 'list' ? 'ask for fewer items (limit)' : 'read large results over HTTP: GET /v1/tasks/:id/result',
+    },
+  });
+  return { code: e.status, data: encodeJson(e.toBody()) };
 }

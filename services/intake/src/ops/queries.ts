@@ -4,19 +4,19 @@ import {
   isToken,
   kvKeys,
   listQuerySchema,
-  toView,
   type TaskView,
 } from '@errand/contracts';
 import { BadCursor } from '../domain/projection.ts';
 import type { IntakeContext } from '../context.ts';
 import { withWaitingOn } from './waiting.ts';
+import { listView } from './results.ts';
 
 export async function list(ctx: IntakeContext, tenant: string, raw: unknown): Promise<{ items: TaskView[]; nextCursor: string | null }> {
   const q = listQuerySchema.safeParse(raw ?? {});
   if (!q.success) throw invalid('the list query does not fit its schema', q.error);
   try {
     const page = ctx.readModel.projection.list(tenant, q.data);
-    return { items: await withWaitingOn(ctx, page.items.map((r) => toView(r))), nextCursor: page.nextCursor };
+    return { items: await withWaitingOn(ctx, page.items.map((r) => listView(r))), nextCursor: page.nextCursor };
   } catch (err) {
     if (err instanceof BadCursor) throw new ErrandError('invalid', err.message, { details: [{ path: 'cursor', message: err.message }] });
     throw err;

@@ -3,7 +3,6 @@ import {
   ErrandError,
   isTerminalState,
   makeEvent,
-  toView,
   type ErrandEvent,
   type TaskRecord,
   type TaskView,
@@ -11,6 +10,7 @@ import {
 import { isWrongLastSequence } from '@errand/nats';
 import type { IntakeContext } from '../context.ts';
 import { loadBlob } from './blobs.ts';
+import { boundedView } from './results.ts';
 import { appendInTaskTrace } from './trace.ts';
 import { withWaitingOn } from './waiting.ts';
 
@@ -30,9 +30,10 @@ async function contents(ctx: IntakeContext, r: TaskRecord): Promise<{ result?: u
   return out;
 }
 
+/** The task view; a large result is linked, not carried (see `boundedView`). */
 export async function status(ctx: IntakeContext, tenant: string, id: string): Promise<TaskView> {
   const r = await ctx.readModel.readYourWrites(tenant, id);
-  const [view] = await withWaitingOn(ctx, [toView(r, await contents(ctx, r))]);
+  const [view] = await withWaitingOn(ctx, [await boundedView(ctx, r, ctx.config.ERRAND_VIEW_RESULT_MAX)]);
   return view!;
 }
 

@@ -1,0 +1,181 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { nkeys } from '@nats-io/transport-node';
+import { BUCKETS, encodeJson, makeEvent, subjects, type TaskTypeInfo } from '@errand/contracts';
+import { natsConnectOptions, natsSettings } from '@errand/config';
+import { connectNats, EventLog } from '@errand/nats';
+import { ErrandNatsClient } from '@errand/client';
+import { generate } from '@errand/deploy';
+import { waitFor } from '@errand/testing';
+import { http, System } from './harness.ts';
+
+// The shipped configuration (`pnpm errand-nats-config`), a real nats-server
+// running it, and the services started with their own NATS users.
+let sys: System;
+let dir: string;
+let keys: Record<string, string>;
+const seed = (who: string) => join(dir, 'nats', `${who}.nk`);
+const clients: { close(): Promise<void> }[] = [];
+
+async function tenantClient(tenant: string, as = tenant, timeoutMs = 8_000): Promise<ErrandNatsClient> {
+  const nc = await connect({
+    ...natsConnectOptions(natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed(`tenant-${as}`) })),
+    inboxPrefix: `_INBOX.${as}`,
+  });
+  clients.push(nc);
+  return await ErrandNatsClient.connect({ nc, tenant, timeoutMs });
+}
+
+/** Permission errors the server sent this connection. */
+function violations(nc: NatsConnection): InstanceType<typeof errors.PermissionViolationError>[] {
+  const seen: InstanceType<typeof errors.PermissionViolationError>[] = [];
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'error' && s.error instanceof errors.PermissionViolationError) seen.push(s.error);
+  })();
+  return seen;
+}
+
+async function registerBuiltInTypes(): Promise<void> {
+  // as the worker's own user: its types go to KV errand_types
+  const nc = await connectNats({ name: 'errand-worker', settings: natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed('worker') }) });
+  // the services provision the buckets as they start
+  const jsm = await jetstreamManager(sys.nc);
+  await waitFor(async () => Boolean(await jsm.streams.info(`KV_${BUCKETS.types}`).catch(() => undefined)), {
+    timeoutMs: 30_000,
+    what: `bucket ${BUCKETS.types}`,
+  }).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; the services said:\n${sys.logs().slice(-4000)}`);
+  });
+  const kv = await new Kvm(nc).open(BUCKETS.types);
+  for (const name of ['demo.noop', 'demo.sleep', 'demo.report']) {
+    const t: TaskTypeInfo = { name, paramsSchema: {}, pool: 'default', defaults: { timeoutMs: 60_000, priority: 5, maxAttempts: 3 }, updatedAt: new Date().toISOString() };
+    await kv.put(name, encodeJson(t));
+  }
+  await nc.close();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'errand-perm-'));
+  keys = generate({ tenants: ['acme', 'globex'], out: dir }).apiKeys;
+  // the test's own connection: an operator's user beside the generated ones
+  const admin = nkeys.createUser();
+  writeFileSync(seed('admin'), new TextDecoder().decode(admin.getSeed()));
+  const conf = readFileSync(join(dir, 'nats-server.conf'), 'utf8').replace(
+    '  users = [\n',
+    `  users = [\n    { nkey: "${admin.getPublicKey()}", permissions: { publish: ">", subscribe: ">" } }\n`,
+  );
+  const envOf = (role: string) => Object.fromEntries(readFileSync(join(dir, `${role}.env`), 'utf8').trim().split('\n').map((l) => l.split('=', 2) as [string, string]));
+  sys = await System.start({
+    natsConfig: conf,
+    natsEnv: { NATS_NKEY: seed('admin') },
+    // no worker process: its NATS user is exercised below; the scheduler decides and cancels
+    services: ['scheduler', 'notifier', 'intake'],
+    serviceEnv: { intake: envOf('intake'), scheduler: envOf('scheduler'), notifier: envOf('notifier') },
+    env: { ERRAND_SECRET_KEY: 'perm-test-secret-key-0123456789ab' },
+    waitReady: false,
+  });
+  await registerBuiltInTypes();
+  await sys.ready();
+});
+
+afterAll(async () => {
+  for (const c of clients) await c.close().catch(() => undefined);
+  await sys?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the shipped NATS configuration', () => {
+  it('no credentials get nothing', async () => {
+    await expect(connect({ servers: sys.nats.url, reconnect: false })).rejects.toBeInstanceOf(errors.AuthorizationError);
+    // the SDK says so in its own terms, at once
+    await expect(ErrandNatsClient.connect({ servers: sys.nats.url, tenant: 'acme' })).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it('the services run with their own credentials: submit, decide, cancel', async () => {
+    const acme = await tenantClient('acme');
+    const sub = await acme.submit({ type: 'demo.sleep', params: { durationMs: 60_000 }, user: 'u1' });
+    expect(sub.state).toBe('queued'); // the scheduler, as its own user, decided
+    const cancelled = await acme.cancel(sub.id);
+    expect(['queued', 'dispatched', 'cancelled']).toContain(cancelled.state);
+    // over HTTP with the tenant's generated API key
+    const auth = { authorization: `Bearer ${keys.acme}` };
+    await waitFor(async () => (await http(sys, 'GET', `/v1/tasks/${sub.id}`, undefined, auth)).body.state === 'cancelled', {
+      timeoutMs: 10_000,
+      what: 'the task to be cancelled',
+    });
+  });
+
+  it("a tenant cannot read another tenant's tasks or events", async () => {
+    const globex = await tenantClient('globex');
+    const theirs = await globex.submit({ type: 'demo.sleep', params: { durationMs: 60_000 }, user: 'g1' });
+    const acme = await tenantClient('acme');
+    // its own API answers not_found; globex's API is not its to call
+    await expect(acme.status(theirs.id)).rejects.toMatchObject({ code: 'not_found' });
+    const asGlobex = await tenantClient('globex', 'acme', 1_000);
+    const seen = violations(asGlobex.nc);
+    await expect(asGlobex.status(theirs.id)).rejects.toThrow();
+    await waitFor(() => seen.some((v) => v.operation === 'publish' && v.subject === subjects.api('globex', 'status')), { timeoutMs: 5_000, what: 'a publish violation' });
+    // nor listen to globex's events
+    const sub = asGlobex.nc.subscribe(subjects.tenantEvents('globex'));
+    await waitFor(() => seen.some((v) => v.operation === 'subscription' && v.subject === subjects.tenantEvents('globex')), { timeoutMs: 5_000, what: 'a subscription violation' });
+    expect(sub.getReceived()).toBe(0);
+  });
+
+  it('a tenant cannot publish an event, a work message or a JetStream call', async () => {
+    const acme = await tenantClient('acme');
+    const task = await acme.submit({ type: 'demo.sleep', params: { durationMs: 60_000 }, user: 'u2' });
+    const seen = violations(acme.nc);
+    const forged = makeEvent('completed', { taskId: task.id, tenant: 'acme' }, new Date(), { attempt: 1, result: 'forged' });
+    for (const subject of [subjects.event('acme', task.id), subjects.work('default', 'demo.sleep'), '$JS.API.STREAM.INFO.ERRAND_EVENTS', '$KV.errand_types.demo_x']) {
+      acme.nc.publish(subject, encodeJson(forged));
+      await waitFor(() => seen.some((v) => v.operation === 'publish' && v.subject === subject), { timeoutMs: 5_000, what: `a violation for ${subject}` });
+    }
+    // the log has no forged event
+    expect((await acme.history(task.id)).map((e) => e.type)).not.toContain('completed');
+    expect((await acme.status(task.id)).state).not.toBe('completed');
+  });
+
+  it("a task completes, its attempt written with the worker's own user", async () => {
+    const acme = await tenantClient('acme');
+    const { id } = await acme.submit({ type: 'demo.noop', params: { result: 42 }, user: 'u3' });
+    const nc = await connectNats({ name: 'errand-worker', settings: natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed('worker') }) });
+    clients.push(nc);
+    const log = new EventLog(nc);
+    // what a worker does with the work message: `started` right after `dispatched`, then the result
+    const dispatched = await waitFor(async () => (await log.history('acme', id)).find((s) => s.event.type === 'dispatched'), {
+      timeoutMs: 10_000,
+      what: 'the dispatch',
+    });
+    const task = { taskId: id, tenant: 'acme' };
+    await log.append(makeEvent('started', task, new Date(), { attempt: 1, workerId: 'w-perm' }), { expectLastSeq: dispatched.seq });
+    await log.append(makeEvent('completed', task, new Date(), { attempt: 1, result: 42 }));
+    log.close();
+    await waitFor(async () => (await acme.status(id)).state === 'completed', { timeoutMs: 10_000, what: 'completed' });
+    expect((await acme.status(id)).result).toBe(42);
+  });
+
+  it('a tenant cannot call the API of an unconfigured tenant; nor can anyone who may', async () => {
+    const acme = await tenantClient('acme');
+    const seen = violations(acme.nc);
+    acme.nc.publish(subjects.api('zzz', 'submit'), encodeJson({ type: 'demo.noop' }));
+    await waitFor(() => seen.some((v) => v.subject === subjects.api('zzz', 'submit')), { timeoutMs: 5_000, what: 'a publish violation' });
+    // a user NATS lets through (the operator's) meets the intake's own check: unauthorized, nothing written
+    const zzz = await ErrandNatsClient.connect({ nc: sys.nc, tenant: 'zzz', timeoutMs: 5_000 });
+    await expect(zzz.submit({ type: 'demo.noop' })).rejects.toMatchObject({ code: 'unauthorized' });
+  });
+
+  it("the worker's user cannot read tenants' inboxes or call the API", async () => {
+    const nc = await connectNats({ name: 'errand-worker', settings: natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed('worker') }) });
+    clients.push(nc);
+    const seen = violations(nc);
+    nc.subscribe('_INBOX.acme.>');
+    nc.publish(subjects.api('acme', 'list'), encodeJson({}));
+    await waitFor(() => seen.length >= 2, { timeoutMs: 5_000, what: 'two violations' });
+    expect(seen.map((v) => v.operation).sort()).toEqual(['publish', 'subscription']);
+  });
+});
