@@ -77,6 +77,9 @@ export function buildWorker(o: WorkerOptions): Worker {
         workerId,
         at: new Date().toISOString(),
         tasks: [...running.values()].map(({ attempt: a }) => ({ taskId: a.work.taskId, tenant: a.work.tenant, attempt: a.work.attempt })),
+        types: served.map((t) => t.name),
+        slots: config.ERRAND_WORKER_CONCURRENCY,
+        freeSlots: Math.max(0, config.ERRAND_WORKER_CONCURRENCY - running.size),
       },
       log,
     );
@@ -99,7 +102,10 @@ export function buildWorker(o: WorkerOptions): Worker {
       }
       const consumers = new Map<string, Consumer>();
       const js = jetstream(nc);
-      for (const pool of config.pools) consumers.set(pool, await ensureWorkConsumer(nc, js, pool));
+      for (const t of served) {
+        const pool = t.defaults.pool ?? DEFAULTS.pool;
+        consumers.set(`${pool}/${t.name}`, await ensureWorkConsumer(nc, js, pool, t.name));
+      }
       await publishTypes(nc, served, log);
       timers.push(setInterval(() => void publishTypes(nc, served, log), TYPES_EVERY_MS));
       timers.push(setInterval(beat, config.ERRAND_HEARTBEAT_MS));

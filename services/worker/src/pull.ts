@@ -7,9 +7,9 @@ const NS = 1_000_000;
 const ACK_WAIT_MS = 30_000;
 
 /** Create (or find) the durable pull consumer of a pool on ERRAND_WORK. Idempotent. */
-export async function ensureWorkConsumer(nc: NatsConnection, js: JetStreamClient, pool: string): Promise<Consumer> {
+export async function ensureWorkConsumer(nc: NatsConnection, js: JetStreamClient, pool: string, type: string): Promise<Consumer> {
   const jsm = await jetstreamManager(nc);
-  const name = CONSUMERS.worker(pool);
+  const name = CONSUMERS.worker(pool, type);
   try {
     await jsm.consumers.info(STREAMS.work, name);
   } catch (err) {
@@ -17,7 +17,7 @@ export async function ensureWorkConsumer(nc: NatsConnection, js: JetStreamClient
     // the same config from several workers at once is accepted by the server
     await jsm.consumers.add(STREAMS.work, {
       durable_name: name,
-      filter_subject: subjects.work(pool),
+      filter_subject: subjects.work(pool, type),
       ack_policy: AckPolicy.Explicit,
       ack_wait: ACK_WAIT_MS * NS,
     });

@@ -55,7 +55,7 @@ export async function dispatch(log: EventLog, s: DispatchSpec): Promise<{ work: 
 }
 
 export async function publishWork(log: EventLog, work: WorkMessage, pool = 'default', msgID = `work:${work.taskId}:${work.attempt}`) {
-  await log.publisher.publish(subjects.work(pool), encodeJson(work), { msgID });
+  await log.publisher.publish(subjects.work(pool, work.taskType), encodeJson(work), { msgID });
 }
 
 export async function append(log: EventLog, e: ErrandEvent): Promise<void> {

@@ -45,7 +45,7 @@ export class WorkSender {
 
   async send(key: string, pool: string, work: WorkMessage): Promise<void> {
     try {
-      await publishWithRetry(this.publisher, subjects.work(pool), encodeJson(work), { msgID: `work:${work.taskId}:${work.attempt}` });
+      await publishWithRetry(this.publisher, subjects.work(pool, work.taskType), encodeJson(work), { msgID: `work:${work.taskId}:${work.attempt}` });
     } catch (err) {
       this.logger.warn('work message not sent yet; retrying', { taskId: work.taskId, error: (err as Error).message });
       this.later(key, pool, work);
