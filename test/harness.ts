@@ -73,11 +73,15 @@ export interface SystemOptions {
   workers?: number;
   /** start these services (default all four) */
   services?: ServiceName[];
+  /** NATS servers already running (e.g. a test cluster's URLs): no server of its own is started */
+  natsUrl?: string;
 }
 
 /** nats-server + the four services as real processes, on free ports and a temporary data folder. */
 export class System {
+  /** the harness's own nats-server (unset when given `natsUrl`) */
   nats!: NatsServer;
+  natsUrl = '';
   nc!: NatsConnection;
   port = 0;
   dataDir = '';
@@ -86,13 +90,17 @@ export class System {
 
   static async start(opts: SystemOptions = {}): Promise<System> {
     const s = new System();
-    s.nats = await startNatsServer();
+    if (opts.natsUrl) s.natsUrl = opts.natsUrl;
+    else {
+      s.nats = await startNatsServer();
+      s.natsUrl = s.nats.url;
+    }
     s.port = await freePort();
     s.dataDir = mkdtempSync(join(tmpdir(), 'errand-e2e-'));
     s.baseEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      NATS_URL: s.nats.url,
+      NATS_URL: s.natsUrl,
       PORT: String(s.port),
       ERRAND_DATA_DIR: s.dataDir,
       ERRAND_DECISION_WAIT_MS: '3000',
@@ -100,7 +108,7 @@ export class System {
       LOG_LEVEL: 'info',
       ...opts.env,
     };
-    s.nc = await connect({ servers: s.nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    s.nc = await connect({ servers: s.natsUrl.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const services = opts.services ?? ['scheduler', 'worker', 'notifier', 'intake'];
     for (const name of services) {
       const n = name === 'worker' ? (opts.workers ?? 1) : 1;

@@ -4,6 +4,8 @@ import {
   RetentionPolicy,
   StorageType,
   DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
   type StreamConfig,
   type JetStreamManager,
 } from '@nats-io/jetstream';
@@ -18,7 +20,13 @@ export interface ProvisionOptions {
   notifyMaxAgeMs?: number;
   /** the scheduler's leader lease (bucket max age, default 5 s) */
   leaseMs?: number;
+  /** replicas of every stream and bucket (ERRAND_REPLICAS); durable consumers inherit their stream's */
   replicas?: number;
+}
+
+/** True when a JetStream API error says the stream does not exist (typed code 10059, not the message). */
+export function isStreamNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }) {
@@ -30,7 +38,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
       await jsm.streams.update(cfg.name, { ...c, max_age: cfg.max_age ?? c.max_age, duplicate_window: cfg.duplicate_window ?? c.duplicate_window, allow_direct: cfg.allow_direct ?? c.allow_direct });
     }
   } catch (err) {
-    if (!/stream not found/i.test((err as Error).message)) throw err;
+    if (!isStreamNotFound(err)) throw err;
     await jsm.streams.add(cfg);
   }
 }

@@ -6,7 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Service } from '@nats-io/services';
 import { BUCKETS, ErrandError, STREAMS } from '@errand/contracts';
 import type { Config } from '@errand/config';
-import { Blobs, EventLog, createLogger, type Logger } from '@errand/nats';
+import { Blobs, EventLog, createLogger, lastLogReset, logResetCount, type Logger } from '@errand/nats';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { parseAllowList } from '@errand/netguard';
 import type { IntakeContext, Stores } from './context.ts';
@@ -69,6 +69,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
     const missing = BUILTIN_TYPES.filter((t) => !ctx.types.has(t));
     checks.types = missing.length ? { ok: false, message: `built-in task types not registered yet: ${missing.join(', ')}` } : { ok: true };
     checks.api = service && !service.isStopped ? { ok: true } : { ok: false, message: 'the NATS API is not serving' };
+    checks.log = logCheck();
     checks.readModel = ctx.readModel.isCaughtUp ? { ok: true } : { ok: false, message: 'the read model is still replaying the log' };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -98,6 +99,20 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
       ctx.types.stop();
       events.close();
     },
+  };
+}
+
+/** The log this intake serves: always ok once it answers, but a reset found since start is said here (DESIGN.md "the history store"). */
+function logCheck(): Readiness['checks'][string] {
+  const r = lastLogReset();
+  if (!r) return { ok: true };
+  return {
+    ok: true,
+    resets: logResetCount(),
+    resetAt: r.at,
+    reason: r.reason,
+    lostTasks: r.lostTasks,
+    message: `the event log was reset at ${r.at}: ${r.lostTasks} tasks known before are gone (${r.reason})`,
   };
 }
 

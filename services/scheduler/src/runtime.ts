@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
-import { EventLog, isWrongLastSequence, type Logger, type StoredEvent } from '@errand/nats';
+import { STREAMS, evolveTask, isTerminalState, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
+import { EventLog, isWrongLastSequence, recordLogReset, type Logger, type StoredEvent } from '@errand/nats';
 import { contextFromTraceparent, traceparentOf, inSpan, type Context } from '@errand/telemetry';
 import { decide, type Command, type Limits } from './domain/decide.ts';
 import { beat, evolve, initialState, restoreTask, taskKey, type SchedState } from './domain/state.ts';
@@ -63,7 +63,7 @@ export class SchedulerRuntime {
 
   async start(): Promise<void> {
     let fromSeq = 1;
-    const snap = await this.snapshots?.load();
+    const snap = await this.loadSnapshot();
     if (snap) {
       this.state = restoreSnapshot(snap, this.now());
       this.lastSnapshotSeq = snap.seq;
@@ -88,6 +88,18 @@ export class SchedulerRuntime {
         this.janitor?.maybeSweep(this.now(), (tenant, id) => isLiveRecord(this.state.tasks.get(taskKey(tenant, id))));
       }
     }, 200);
+  }
+
+  /** The last snapshot, unless it is ahead of the log: then the log was reset, and that is said loudly. */
+  private async loadSnapshot() {
+    const snap = await this.snapshots?.load();
+    if (!snap) return undefined;
+    const last = (await (await this.log.jsm()).streams.info(STREAMS.events)).state.last_seq;
+    if (snap.seq <= last) return snap;
+    const reason = `the scheduler's snapshot at sequence ${snap.seq} is ahead of the event log (last sequence ${last})`;
+    recordLogReset({ at: new Date(this.now()).toISOString(), reason, lostTasks: snap.tasks.length });
+    this.logger.error(`the event log was reset: ${snap.tasks.length} unfinished tasks of the snapshot are gone; starting afresh`, { reason, snapshotSeq: snap.seq, lastSeq: last });
+    return undefined;
   }
 
   private apply(se: StoredEvent): void {

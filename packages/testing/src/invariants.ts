@@ -1,0 +1,113 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
+import { STREAMS, decodeEvent, isTerminalEvent, type ErrandEvent } from '@errand/contracts';
+
+interface TaskFacts {
+  targets: number;
+  terminals: number;
+  lastType?: string;
+  started: Map<number, number>;
+  /** target index -> a `delivered` / `delivery-failed` of a terminal event was recorded */
+  finalDelivered: Set<number>;
+}
+
+/** What the whole event log says about the promises Errand makes (every task ends once, runs once, delivers once). */
+export interface LogReport {
+  events: number;
+  invalidEvents: number;
+  tasks: number;
+  /** tasks by their terminal event's type (`open` = none yet) */
+  outcomes: Record<string, number>;
+  /** accepted tasks (given in `expect`) with no `submitted` in the log */
+  missing: string[];
+  /** tasks with no terminal event */
+  notTerminal: string[];
+  /** tasks with more than one terminal event */
+  multipleTerminal: string[];
+  /** `taskId#attempt` started more than once */
+  startedTwice: string[];
+  /** delivery ids recorded `delivered` more than once */
+  deliveredTwice: string[];
+  /** `taskId#target` whose final message was never recorded delivered or failed */
+  finalNotDelivered: string[];
+  ok: boolean;
+}
+
+/**
+ * Read the whole `ERRAND_EVENTS` stream (up to its last sequence now) and
+ * check the invariants. `expect` lists the ids of tasks the API accepted.
+ */
+export async function checkLog(nc: NatsConnection, expect: Iterable<string> = []): Promise<LogReport> {
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(STREAMS.events)).state.last_seq;
+  const tasks = new Map<string, TaskFacts>();
+  const delivered = new Map<string, number>();
+  let events = 0;
+  let invalidEvents = 0;
+  if (last > 0) {
+    const c = await jetstream(nc).consumers.get(STREAMS.events, { deliver_policy: DeliverPolicy.All });
+    const iter = await c.consume({ max_messages: 2_000 });
+    try {
+      for await (const m of iter) {
+        const d = decodeEvent(m.data);
+        if (d.ok) {
+          events++;
+          note(tasks, delivered, d.value);
+        } else invalidEvents++;
+        if (m.seq >= last) break;
+      }
+    } finally {
+      await iter.close().catch(() => undefined);
+      await c.delete().catch(() => undefined);
+    }
+  }
+  return report(tasks, delivered, events, invalidEvents, expect);
+}
+
+function note(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e: ErrandEvent): void {
+  let t = tasks.get(e.taskId);
+  if (e.type === 'submitted') {
+    t = { targets: e.deliver.length, terminals: 0, started: new Map(), finalDelivered: new Set() };
+    tasks.set(e.taskId, t);
+    return;
+  }
+  if (!t) return;
+  if (e.type === 'retry-requested') t.terminals = 0; // a user's retry reopens the task
+  if (isTerminalEvent(e)) {
+    t.terminals++;
+    t.lastType = e.type;
+  }
+  if (e.type === 'started') t.started.set(e.attempt, (t.started.get(e.attempt) ?? 0) + 1);
+  if (e.type === 'delivered' || e.type === 'delivery-failed') {
+    if (e.type === 'delivered') delivered.set(e.deliveryId, (delivered.get(e.deliveryId) ?? 0) + 1);
+    if (['completed', 'failed', 'cancelled', 'timed-out', 'rejected'].includes(e.of)) t.finalDelivered.add(e.target.index);
+  }
+}
+
+function report(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, events: number, invalidEvents: number, expect: Iterable<string>): LogReport {
+  const r: LogReport = {
+    events,
+    invalidEvents,
+    tasks: tasks.size,
+    outcomes: {},
+    missing: [],
+    notTerminal: [],
+    multipleTerminal: [],
+    startedTwice: [],
+    deliveredTwice: [],
+    finalNotDelivered: [],
+    ok: false,
+  };
+  for (const id of expect) if (!tasks.has(id)) r.missing.push(id);
+  for (const [id, t] of tasks) {
+    const outcome = t.terminals > 0 ? (t.lastType ?? 'open') : 'open';
+    r.outcomes[outcome] = (r.outcomes[outcome] ?? 0) + 1;
+    if (t.terminals === 0) r.notTerminal.push(id);
+    if (t.terminals > 1) r.multipleTerminal.push(id);
+    for (const [attempt, n] of t.started) if (n > 1) r.startedTwice.push(`${id}#${attempt}`);
+    if (t.terminals > 0) for (let i = 0; i < t.targets; i++) if (!t.finalDelivered.has(i)) r.finalNotDelivered.push(`${id}#${i}`);
+  }
+  for (const [id, n] of delivered) if (n > 1) r.deliveredTwice.push(id);
+  r.ok = [r.missing, r.notTerminal, r.multipleTerminal, r.startedTwice, r.deliveredTwice, r.finalNotDelivered].every((a) => a.length === 0);
+  return r;
+}
