@@ -1,5 +1,6 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import { NoRespondersError, RequestError, TimeoutError, type NatsConnection } from '@nats-io/nats-core';
 import {
+  jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
@@ -29,13 +30,21 @@ export function isStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound;
 }
 
-async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }) {
+async function ensureStreamOnce(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }) {
   try {
     const info = await jsm.streams.info(cfg.name);
     const c = info.config;
     // Only settings that may change in place are updated; retention and storage never change.
-    if (c.max_age !== cfg.max_age || c.duplicate_window !== cfg.duplicate_window || c.allow_direct !== cfg.allow_direct) {
-      await jsm.streams.update(cfg.name, { ...c, max_age: cfg.max_age ?? c.max_age, duplicate_window: cfg.duplicate_window ?? c.duplicate_window, allow_direct: cfg.allow_direct ?? c.allow_direct });
+    // (a setting this code leaves unset is not a change: comparing it would update at every start)
+    const differs = (k: 'max_age' | 'duplicate_window' | 'allow_direct' | 'num_replicas') => cfg[k] !== undefined && c[k] !== cfg[k];
+    if (differs('max_age') || differs('duplicate_window') || differs('allow_direct') || differs('num_replicas')) {
+      await jsm.streams.update(cfg.name, {
+        ...c,
+        max_age: cfg.max_age ?? c.max_age,
+        duplicate_window: cfg.duplicate_window ?? c.duplicate_window,
+        allow_direct: cfg.allow_direct ?? c.allow_direct,
+        num_replicas: cfg.num_replicas ?? c.num_replicas,
+      });
     }
   } catch (err) {
     if (!isStreamNotFound(err)) throw err;
@@ -43,14 +52,36 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
   }
 }
 
+/** Worth asking again: no answer yet, or JetStream busy (a cluster electing a leader answers 503 or nothing). */
+function transient(err: unknown): boolean {
+  if (err instanceof TimeoutError || err instanceof NoRespondersError || err instanceof RequestError) return true;
+  return err instanceof JetStreamApiError && err.status >= 500;
+}
+
+/** Run `step` again while it fails transiently, for up to `withinMs`. */
+async function patiently<T>(step: () => Promise<T>, withinMs = 60_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!transient(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /**
  * Create (or leave as they are) every stream and bucket Errand uses. Safe to
- * run from every service at every start, concurrently.
+ * run from every service at every start, concurrently. On a cluster creating
+ * a replicated stream can take longer than one API timeout while several
+ * services race: each step is retried while it fails transiently.
  */
 export async function provision(nc: NatsConnection, opts: ProvisionOptions = {}): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const ensureStream = (cfg: Partial<StreamConfig> & { name: string; subjects: string[] }) => patiently(() => ensureStreamOnce(jsm, cfg));
   const replicas = opts.replicas ?? 1;
-  await ensureStream(jsm, {
+  await ensureStream({
     name: STREAMS.events,
     subjects: [subjects.allEvents],
     retention: RetentionPolicy.Limits,
@@ -60,7 +91,7 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
     max_msg_size: 1024 * 1024,
     num_replicas: replicas,
   });
-  await ensureStream(jsm, {
+  await ensureStream({
     name: STREAMS.work,
     subjects: [subjects.allWork],
     retention: RetentionPolicy.Workqueue,
@@ -68,7 +99,7 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
     duplicate_window: 120_000 * NS,
     num_replicas: replicas,
   });
-  await ensureStream(jsm, {
+  await ensureStream({
     name: STREAMS.notify,
     subjects: [subjects.allNotify],
     retention: RetentionPolicy.Limits,
@@ -79,13 +110,13 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
     allow_direct: true,
     num_replicas: replicas,
   });
-  const kvm = new Kvm(nc);
-  await kvm.create(BUCKETS.types, { history: 1, replicas });
-  await kvm.create(BUCKETS.leader, { history: 1, ttl: opts.leaseMs ?? 5_000, replicas });
-  await kvm.create(BUCKETS.idempotency, { history: 1, replicas });
-  await kvm.create(BUCKETS.secrets, { history: 1, replicas });
-  await kvm.create(BUCKETS.memory, { history: 1, replicas });
-  const objm = new Objm(nc);
-  await objm.create(BUCKETS.blobs, { replicas });
-  await objm.create(BUCKETS.snapshots, { replicas });
+  const kvm = new Kvm(jetstream(nc, { timeout: 10_000 }));
+  await patiently(() => kvm.create(BUCKETS.types, { history: 1, replicas }));
+  await patiently(() => kvm.create(BUCKETS.leader, { history: 1, ttl: opts.leaseMs ?? 5_000, replicas }));
+  await patiently(() => kvm.create(BUCKETS.idempotency, { history: 1, replicas }));
+  await patiently(() => kvm.create(BUCKETS.secrets, { history: 1, replicas }));
+  await patiently(() => kvm.create(BUCKETS.memory, { history: 1, replicas }));
+  const objm = new Objm(jetstream(nc, { timeout: 10_000 }));
+  await patiently(() => objm.create(BUCKETS.blobs, { replicas }));
+  await patiently(() => objm.create(BUCKETS.snapshots, { replicas }));
 }

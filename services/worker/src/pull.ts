@@ -92,8 +92,13 @@ export class SlotPuller {
     let got = 0;
     let failed = false;
     try {
-      const iter = await this.o.consumers.get(pool)!.fetch({ max_messages: n, expires: this.o.expiresMs ?? 5_000 });
+      const expires = this.o.expiresMs ?? 5_000;
+      const iter = await this.o.consumers.get(pool)!.fetch({ max_messages: n, expires });
       this.fetches.add(iter);
+      // A pull request sent to a node that then died is never answered, and nats.js
+      // stops watching its heartbeats while it reconnects: without this, the fetch
+      // (and the slots it holds) would wait for ever, and the worker pull nothing more.
+      const guard = setTimeout(() => iter.stop(), expires + 5_000);
       try {
         for await (const m of iter) {
           got++;
@@ -101,6 +106,7 @@ export class SlotPuller {
           this.run(m, pool);
         }
       } finally {
+        clearTimeout(guard);
         this.fetches.delete(iter);
       }
     } catch (err) {
