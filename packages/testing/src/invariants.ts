@@ -6,6 +6,8 @@ interface TaskFacts {
   targets: number;
   terminals: number;
   lastType?: string;
+  /** the type of its last event */
+  last: string;
   started: Map<number, number>;
   /** target index -> a `delivered` / `delivery-failed` of a terminal event was recorded */
   finalDelivered: Set<number>;
@@ -22,6 +24,8 @@ export interface LogReport {
   missing: string[];
   /** tasks with no terminal event */
   notTerminal: string[];
+  /** the type of the last event of each task with no terminal event, counted */
+  openAt: Record<string, number>;
   /** tasks with more than one terminal event */
   multipleTerminal: string[];
   /** `taskId#attempt` started more than once */
@@ -67,11 +71,12 @@ export async function checkLog(nc: NatsConnection, expect: Iterable<string> = []
 function note(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e: ErrandEvent): void {
   let t = tasks.get(e.taskId);
   if (e.type === 'submitted') {
-    t = { targets: e.deliver.length, terminals: 0, started: new Map(), finalDelivered: new Set() };
+    t = { targets: e.deliver.length, terminals: 0, last: 'submitted', started: new Map(), finalDelivered: new Set() };
     tasks.set(e.taskId, t);
     return;
   }
   if (!t) return;
+  if (e.type !== 'delivered' && e.type !== 'delivery-failed') t.last = e.type;
   if (e.type === 'retry-requested') t.terminals = 0; // a user's retry reopens the task
   if (isTerminalEvent(e)) {
     t.terminals++;
@@ -92,6 +97,7 @@ function report(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e
     outcomes: {},
     missing: [],
     notTerminal: [],
+    openAt: {},
     multipleTerminal: [],
     startedTwice: [],
     deliveredTwice: [],
@@ -102,7 +108,10 @@ function report(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e
   for (const [id, t] of tasks) {
     const outcome = t.terminals > 0 ? (t.lastType ?? 'open') : 'open';
     r.outcomes[outcome] = (r.outcomes[outcome] ?? 0) + 1;
-    if (t.terminals === 0) r.notTerminal.push(id);
+    if (t.terminals === 0) {
+      r.notTerminal.push(id);
+      r.openAt[t.last] = (r.openAt[t.last] ?? 0) + 1;
+    }
     if (t.terminals > 1) r.multipleTerminal.push(id);
     for (const [attempt, n] of t.started) if (n > 1) r.startedTwice.push(`${id}#${attempt}`);
     if (t.terminals > 0) for (let i = 0; i < t.targets; i++) if (!t.finalDelivered.has(i)) r.finalNotDelivered.push(`${id}#${i}`);
