@@ -1,11 +1,14 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, DeliverPolicy } from '@nats-io/jetstream';
-import { STREAMS, decodeEvent, isTerminalEvent, type ErrandEvent } from '@errand/contracts';
+import { STREAMS, applyTaskEvent, decodeEvent, evolveTask, isTerminalEvent, isTerminalState, type ErrandEvent, type TaskRecord } from '@errand/contracts';
 
 interface TaskFacts {
+  /** the task as the services fold it: a terminal event counts when it ends the task */
+  record: TaskRecord;
   targets: number;
   terminals: number;
-  lastType?: string;
+  /** terminal events recorded after the task had ended (a race lost: they change nothing) */
+  lateTerminals: number;
   /** the type of its last event */
   last: string;
   started: Map<number, number>;
@@ -26,8 +29,10 @@ export interface LogReport {
   notTerminal: string[];
   /** the type of the last event of each task with no terminal event, counted */
   openAt: Record<string, number>;
-  /** tasks with more than one terminal event */
+  /** tasks with more than one terminal event recorded (since a user's retry reopened them, if one did) */
   multipleTerminal: string[];
+  /** of those, the terminal events that changed nothing (the first terminal event wins) */
+  lateTerminalEvents: number;
   /** `taskId#attempt` started more than once */
   startedTwice: string[];
   /** delivery ids recorded `delivered` more than once */
@@ -56,7 +61,7 @@ export async function checkLog(nc: NatsConnection, expect: Iterable<string> = []
         const d = decodeEvent(m.data);
         if (d.ok) {
           events++;
-          note(tasks, delivered, d.value);
+          note(tasks, delivered, d.value, m.seq);
         } else invalidEvents++;
         if (m.seq >= last) break;
       }
@@ -68,19 +73,24 @@ export async function checkLog(nc: NatsConnection, expect: Iterable<string> = []
   return report(tasks, delivered, events, invalidEvents, expect);
 }
 
-function note(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e: ErrandEvent): void {
+function note(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e: ErrandEvent, seq: number): void {
   let t = tasks.get(e.taskId);
   if (e.type === 'submitted') {
-    t = { targets: e.deliver.length, terminals: 0, last: 'submitted', started: new Map(), finalDelivered: new Set() };
+    const record = evolveTask(undefined, e, seq);
+    if (!record || t) return;
+    t = { record, targets: e.deliver.length, terminals: 0, lateTerminals: 0, last: 'submitted', started: new Map(), finalDelivered: new Set() };
     tasks.set(e.taskId, t);
     return;
   }
   if (!t) return;
   if (e.type !== 'delivered' && e.type !== 'delivery-failed') t.last = e.type;
   if (e.type === 'retry-requested') t.terminals = 0; // a user's retry reopens the task
+  const wasEnded = isTerminalState(t.record.state);
+  applyTaskEvent(t.record, e, seq);
   if (isTerminalEvent(e)) {
     t.terminals++;
-    t.lastType = e.type;
+    // the first terminal event ends the task; a later one lost a race and changes nothing
+    if (wasEnded || !isTerminalState(t.record.state)) t.lateTerminals++;
   }
   if (e.type === 'started') t.started.set(e.attempt, (t.started.get(e.attempt) ?? 0) + 1);
   if (e.type === 'delivered' || e.type === 'delivery-failed') {
@@ -99,6 +109,7 @@ function report(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e
     notTerminal: [],
     openAt: {},
     multipleTerminal: [],
+    lateTerminalEvents: 0,
     startedTwice: [],
     deliveredTwice: [],
     finalNotDelivered: [],
@@ -106,15 +117,16 @@ function report(tasks: Map<string, TaskFacts>, delivered: Map<string, number>, e
   };
   for (const id of expect) if (!tasks.has(id)) r.missing.push(id);
   for (const [id, t] of tasks) {
-    const outcome = t.terminals > 0 ? (t.lastType ?? 'open') : 'open';
+    const outcome = isTerminalState(t.record.state) ? t.record.state : 'open';
     r.outcomes[outcome] = (r.outcomes[outcome] ?? 0) + 1;
-    if (t.terminals === 0) {
+    if (!isTerminalState(t.record.state)) {
       r.notTerminal.push(id);
       r.openAt[t.last] = (r.openAt[t.last] ?? 0) + 1;
     }
     if (t.terminals > 1) r.multipleTerminal.push(id);
+    r.lateTerminalEvents += t.lateTerminals;
     for (const [attempt, n] of t.started) if (n > 1) r.startedTwice.push(`${id}#${attempt}`);
-    if (t.terminals > 0) for (let i = 0; i < t.targets; i++) if (!t.finalDelivered.has(i)) r.finalNotDelivered.push(`${id}#${i}`);
+    if (isTerminalState(t.record.state)) for (let i = 0; i < t.targets; i++) if (!t.finalDelivered.has(i)) r.finalNotDelivered.push(`${id}#${i}`);
   }
   for (const [id, n] of delivered) if (n > 1) r.deliveredTwice.push(id);
   r.ok = [r.missing, r.notTerminal, r.multipleTerminal, r.startedTwice, r.deliveredTwice, r.finalNotDelivered].every((a) => a.length === 0);
