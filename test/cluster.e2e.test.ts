@@ -50,6 +50,14 @@ describe('a 3-node cluster survives losing a node', () => {
     return replicas.length === 2 && replicas.every((r) => r.current && !r.offline);
   };
 
+  it('creates every stream and bucket with ERRAND_REPLICAS (3) replicas', async () => {
+    const jsm = await jetstreamManager(sys.nc, { timeout: 5_000 });
+    const replicas: Record<string, number> = {};
+    for await (const si of jsm.streams.list()) replicas[si.config.name] = si.config.num_replicas;
+    expect(Object.keys(replicas).length).toBeGreaterThanOrEqual(10);
+    expect(Object.entries(replicas).filter(([, n]) => n !== 3)).toEqual([]);
+  });
+
   it('loses no task and runs none twice when the event stream leader is killed twice, and keeps taking tasks', async () => {
     const total = 240;
     const load = steadyLoad({
