@@ -143,7 +143,7 @@ describe('worker', () => {
     const jsm = await log.jsm();
     await waitFor(
       async () => {
-        const ci = await jsm.consumers.info('ERRAND_WORK', 'errand-worker-default');
+        const ci = await jsm.consumers.info('ERRAND_WORK', 'errand-worker-default-test_counted');
         return ci.num_pending === 0 && ci.num_ack_pending === 0;
       },
       { what: 'every work message handled' },
