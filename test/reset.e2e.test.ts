@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@errand/contracts';
@@ -17,15 +18,20 @@ const submit = async (sys: System, user: string) => {
 };
 
 /** `/readyz` is 200 and says the log was reset with `lostTasks` gone. */
-const readySayingReset = async (sys: System, since: number) =>
-  await waitFor(
+const readySayingReset = async (sys: System, since: number) => {
+  let last: unknown;
+  return await waitFor(
     async () => {
       const r = await http(sys, 'GET', '/readyz');
+      last = r.body;
       const log = r.body?.checks?.log;
       return r.status === 200 && log?.resetAt && Date.parse(log.resetAt) >= since ? r.body : undefined;
     },
     { timeoutMs: 30_000, intervalMs: 200, what: '/readyz to say the log was reset' },
-  );
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; it said ${JSON.stringify(last)}`);
+  });
+};
 
 /** A lost NATS store is noticed, said loudly, and the system takes tasks again without a restart. */
 describe('a lost or reset event log', () => {
@@ -57,6 +63,12 @@ describe('a lost or reset event log', () => {
   it('notices a wiped nats-server store (stopped, deleted, started again), says how many tasks are gone, and takes tasks again', async () => {
     const ids = [await submit(sys, 'wipe-1'), await submit(sys, 'wipe-2')];
     for (const id of ids) await waitState(sys, id, ['completed']);
+    // the intake has recorded the log as it is now (its mark in the data folder), tasks included
+    const created = (await (await jetstreamManager(sys.nc)).streams.info(STREAMS.events)).created;
+    await waitFor(() => {
+      const mark = JSON.parse(readFileSync(join(sys.dataDir, 'log-marks', 'intake.json'), 'utf8'));
+      return mark.created[STREAMS.events] === created && mark.tasks >= 2;
+    }, { what: "the intake's mark of the log with the two tasks" });
     const since = Date.now();
     await sys.nats.kill();
     rmSync(sys.nats.storeDir, { recursive: true, force: true });

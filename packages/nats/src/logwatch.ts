@@ -122,7 +122,8 @@ export class LogWatch {
     if (this.busy || this.nc.isClosed()) return;
     this.busy = true;
     try {
-      const jsm = await jetstreamManager(this.nc, { timeout: 5_000 });
+      // a short timeout: while streams are deleted or re-created a request may go unanswered
+      const jsm = await jetstreamManager(this.nc, { timeout: 2_000 });
       let now: LogMark;
       let why: string | undefined;
       try {
