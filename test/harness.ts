@@ -82,11 +82,15 @@ export interface SystemOptions {
   natsEnv?: Record<string, string>;
   /** wait for the intake to be ready (default true) */
   waitReady?: boolean;
+  /** NATS servers already running (e.g. a test cluster's URLs): no server of its own is started */
+  natsUrl?: string;
 }
 
 /** nats-server + the four services as real processes, on free ports and a temporary data folder. */
 export class System {
+  /** the harness's own nats-server (unset when given `natsUrl`) */
   nats!: NatsServer;
+  natsUrl = '';
   nc!: NatsConnection;
   port = 0;
   dataDir = '';
@@ -96,14 +100,18 @@ export class System {
 
   static async start(opts: SystemOptions = {}): Promise<System> {
     const s = new System();
-    s.nats = await startNatsServer(opts.natsConfig !== undefined ? { config: opts.natsConfig } : {});
+    if (opts.natsUrl) s.natsUrl = opts.natsUrl;
+    else {
+      s.nats = await startNatsServer(opts.natsConfig !== undefined ? { config: opts.natsConfig } : {});
+      s.natsUrl = s.nats.url;
+    }
     s.serviceEnv = opts.serviceEnv ?? {};
     s.port = await freePort();
     s.dataDir = mkdtempSync(join(tmpdir(), 'errand-e2e-'));
     s.baseEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      NATS_URL: s.nats.url,
+      NATS_URL: s.natsUrl,
       PORT: String(s.port),
       ERRAND_DATA_DIR: s.dataDir,
       ERRAND_DECISION_WAIT_MS: '3000',
@@ -111,7 +119,7 @@ export class System {
       LOG_LEVEL: 'info',
       ...opts.env,
     };
-    const natsOpts = natsConnectOptions(natsSettings({ ...opts.natsEnv, NATS_URL: s.nats.url }));
+    const natsOpts = natsConnectOptions(natsSettings({ ...opts.natsEnv, NATS_URL: s.natsUrl }));
     s.nc = await connect({ ...natsOpts, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     const services = opts.services ?? ['scheduler', 'worker', 'notifier', 'intake'];
     for (const name of services) {

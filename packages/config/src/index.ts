@@ -29,6 +29,10 @@ const envSchema = z.object({
   ERRAND_SECRET_KEY: z.string().optional(),
   ERRAND_WEBHOOK_ALLOW: z.string().optional(),
   ERRAND_DATA_DIR: z.string().default('.data'),
+  /** replicas of every stream and bucket (3 on a 3-node JetStream cluster) */
+  ERRAND_REPLICAS: int(1).max(5).default(1),
+  /** how often each service checks that the event log it knows is still there */
+  ERRAND_LOG_CHECK_MS: int(100).default(2_000),
   /** the longest timeoutMs a submit may ask for */
   ERRAND_MAX_TIMEOUT_MS: int(1).default(86_400_000),
   /** how long submit waits for the scheduler's decision before answering `submitted` */

@@ -63,7 +63,7 @@ export async function ensureConsumer(
 
 /**
  * Create a stream, or keep it when it exists, updating in place only the
- * settings that may change (`max_age`, `duplicate_window`, `allow_direct`);
+ * settings that may change (`max_age`, `duplicate_window`, `allow_direct`, `num_replicas`);
  * retention and storage never change.
  */
 export async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string; subjects: string[] }): Promise<StreamInfo> {
@@ -82,13 +82,15 @@ export async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamCon
     }
   }
   const c = info.config;
-  const differs = (k: 'max_age' | 'duplicate_window' | 'allow_direct') => cfg[k] !== undefined && c[k] !== cfg[k];
-  if (differs('max_age') || differs('duplicate_window') || differs('allow_direct')) {
+  // a setting the caller leaves unset is not a change: comparing it would update at every start
+  const differs = (k: 'max_age' | 'duplicate_window' | 'allow_direct' | 'num_replicas') => cfg[k] !== undefined && c[k] !== cfg[k];
+  if (differs('max_age') || differs('duplicate_window') || differs('allow_direct') || differs('num_replicas')) {
     return await jsm.streams.update(cfg.name, {
       ...c,
       max_age: cfg.max_age ?? c.max_age,
       duplicate_window: cfg.duplicate_window ?? c.duplicate_window,
       allow_direct: cfg.allow_direct ?? c.allow_direct,
+      num_replicas: cfg.num_replicas ?? c.num_replicas,
     });
   }
   return info;

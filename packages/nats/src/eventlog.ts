@@ -132,6 +132,12 @@ export class EventLog {
     return followLog(this.core, opts);
   }
 
+  /** The last sequence of the whole log (0 when empty). */
+  async logLastSeq(): Promise<number> {
+    const jsm = await this.jsm();
+    return (await jsm.streams.info(STREAMS.events)).state.last_seq;
+  }
+
   /** Streams of `STREAMS` that do not exist (for readiness checks); throws when NATS cannot be asked. */
   async missingStreams(): Promise<string[]> {
     const jsm = await this.jsm();

@@ -1,14 +1,17 @@
-import type { NatsConnection } from '@nats-io/nats-core';
+import { NoRespondersError, RequestError, TimeoutError, type NatsConnection } from '@nats-io/nats-core';
 import {
+  jetstream,
   jetstreamManager,
   RetentionPolicy,
   StorageType,
   DiscardPolicy,
+  JetStreamApiError,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { STREAMS, BUCKETS, subjects } from '@errand/contracts';
-import { ensureStream } from './consumers.ts';
+import { ensureStream as ensureStreamOnce } from './consumers.ts';
 
 const NS = 1_000_000;
 
@@ -17,17 +20,40 @@ export interface ProvisionOptions {
   notifyMaxAgeMs?: number;
   /** the scheduler's leader lease (bucket max age, default 5 s) */
   leaseMs?: number;
+  /** replicas of every stream and bucket (ERRAND_REPLICAS); durable consumers inherit their stream's */
   replicas?: number;
+}
+
+/** Worth asking again: no answer yet, or JetStream busy (a cluster electing a leader answers 503 or nothing). */
+function transient(err: unknown): boolean {
+  if (err instanceof TimeoutError || err instanceof NoRespondersError || err instanceof RequestError) return true;
+  return err instanceof JetStreamApiError && err.status >= 500;
+}
+
+/** Run `step` again while it fails transiently, for up to `withinMs`. */
+async function patiently<T>(step: () => Promise<T>, withinMs = 60_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      return await step();
+    } catch (err) {
+      if (!transient(err) || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 }
 
 /**
  * Create (or leave as they are) every stream and bucket Errand uses. Safe to
- * run from every service at every start, concurrently.
+ * run from every service at every start, concurrently. On a cluster creating
+ * a replicated stream can take longer than one API timeout while several
+ * services race: each step is retried while it fails transiently.
  */
 export async function provision(nc: NatsConnection, opts: ProvisionOptions = {}): Promise<void> {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 });
+  const ensureStream = (cfg: Partial<StreamConfig> & { name: string; subjects: string[] }) => patiently(() => ensureStreamOnce(jsm, cfg));
   const replicas = opts.replicas ?? 1;
-  await ensureStream(jsm, {
+  await ensureStream({
     name: STREAMS.events,
     subjects: [subjects.allEvents],
     retention: RetentionPolicy.Limits,
@@ -37,7 +63,7 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
     max_msg_size: 1024 * 1024,
     num_replicas: replicas,
   });
-  await ensureStream(jsm, {
+  await ensureStream({
     name: STREAMS.work,
     subjects: [subjects.allWork],
     retention: RetentionPolicy.Workqueue,
@@ -45,7 +71,7 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
     duplicate_window: 120_000 * NS,
     num_replicas: replicas,
   });
-  await ensureStream(jsm, {
+  await ensureStream({
     name: STREAMS.notify,
     subjects: [subjects.allNotify],
     retention: RetentionPolicy.Limits,
@@ -56,13 +82,13 @@ export async function provision(nc: NatsConnection, opts: ProvisionOptions = {})
     allow_direct: true,
     num_replicas: replicas,
   });
-  const kvm = new Kvm(nc);
-  await kvm.create(BUCKETS.types, { history: 1, replicas });
-  await kvm.create(BUCKETS.leader, { history: 1, ttl: opts.leaseMs ?? 5_000, replicas });
-  await kvm.create(BUCKETS.idempotency, { history: 1, replicas });
-  await kvm.create(BUCKETS.secrets, { history: 1, replicas });
-  await kvm.create(BUCKETS.memory, { history: 1, replicas });
-  const objm = new Objm(nc);
-  await objm.create(BUCKETS.blobs, { replicas });
-  await objm.create(BUCKETS.snapshots, { replicas });
+  const kvm = new Kvm(jetstream(nc, { timeout: 10_000 }));
+  await patiently(() => kvm.create(BUCKETS.types, { history: 1, replicas }));
+  await patiently(() => kvm.create(BUCKETS.leader, { history: 1, ttl: opts.leaseMs ?? 5_000, replicas }));
+  await patiently(() => kvm.create(BUCKETS.idempotency, { history: 1, replicas }));
+  await patiently(() => kvm.create(BUCKETS.secrets, { history: 1, replicas }));
+  await patiently(() => kvm.create(BUCKETS.memory, { history: 1, replicas }));
+  const objm = new Objm(jetstream(nc, { timeout: 10_000 }));
+  await patiently(() => objm.create(BUCKETS.blobs, { replicas }));
+  await patiently(() => objm.create(BUCKETS.snapshots, { replicas }));
 }

@@ -121,6 +121,8 @@ opts: {
     };
     iter = await c.consume({
       max_messages: 2_000,
+      // heartbeats every 5 s: a stalled consumer is noticed within about 10 s
+      expires: 10_000,
       callback: (m: JsMsg) => {
         if (m.seq <= applied) return; // seen before a restart of the consumer
         applied = m.seq;
@@ -129,6 +131,25 @@ opts: {
         markCaughtUp();
       },
     });
+    // On a cluster the ordered consumer lives on one node: when that node dies and this
+    // connection stays up, nats.js only re-checks the consumer, and that check times out
+    // for as long as the node is away. Missed heartbeats mean a new consumer, now.
+    void watchStalls(iter, () => void reopen());
+  };
+  let reopening = false;
+  const reopen = async () => {
+    if (reopening || stopped) return;
+    reopening = true;
+    await dispose();
+    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await open();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    reopening = false;
   };
   await open();
   // After a reconnect (a restarted server forgets its ephemeral consumers) the
@@ -137,16 +158,7 @@ opts: {
   void (async () => {
     for await (const s of log.nc.status()) {
       if (stopped) break;
-      if (s.type !== 'reconnect') continue;
-      await dispose();
-      for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
-        try {
-          await open();
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, delay));
-        }
-      }
+      if (s.type === 'reconnect') await reopen();
     }
   })();
   const stop = async () => {
@@ -167,4 +179,20 @@ export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint
       return m.headers;
     },
   };
+}
+
+/** Call `onStall` when the consumer's heartbeats stop coming (its node is gone or hung). */
+async function watchStalls(iter: unknown, onStall: () => void): Promise<void> {
+  const status = (iter as { status?: () => AsyncIterable<{ type: string }> }).status?.();
+  if (!status) return;
+  try {
+    for await (const s of status) {
+      if (s.type === 'heartbeats_missed') {
+        onStall();
+        return;
+      }
+    }
+  } catch {
+    // the consumer was closed
+  }
 }

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { loadConfig, type Config } from '@errand/config';
 import { startTelemetry } from '@errand/telemetry';
-import { connectNats, provision, serverFeatures } from '@errand/nats';
+import { connectNats, LogWatch, provision, serverFeatures } from '@errand/nats';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface Started {
@@ -33,16 +33,42 @@ export function runService(
     const telemetry = startTelemetry(`errand-${name}`);
     const nc = await connectNats({ url: config.NATS_URL, name: `errand-${name}` });
     for (const note of serverFeatures(nc).notes) log.info(note);
-    await provision(nc);
-    const started = await start({ config, nc, log });
+    const reprovision = () => provision(nc, { replicas: config.ERRAND_REPLICAS });
+    await reprovision();
+    let started: Started | undefined;
+    // a lost or reset log: the service stops and starts again on the new one (its state belonged to the old)
+    const watch = new LogWatch(nc, {
+      service: name,
+      log,
+      dataDir: config.ERRAND_DATA_DIR,
+      intervalMs: config.ERRAND_LOG_CHECK_MS,
+      reprovision,
+      onReset: async () => {
+        const old = started;
+        started = undefined;
+        await old?.stop().catch((err: unknown) => log.warn('unclean stop before starting afresh', { err }));
+        for (let delay = 250; !started; delay = Math.min(delay * 2, 5_000)) {
+          try {
+            started = await start({ config, nc, log });
+            log.info(`${started.ready} (afresh, on the new log)`, { nats: nc.getServer(), ...started.fields });
+          } catch (err) {
+            log.error('could not start afresh on the new log; trying again', { err });
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+      },
+    });
+    await watch.start();
+    started = await start({ config, nc, log });
     log.info(started.ready, { nats: nc.getServer(), ...started.fields });
     let stopping = false;
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info('stopping', { signal });
+      watch.stop();
       try {
-        await started.stop();
+        await started?.stop();
         await nc.drain();
       } catch (err) {
         log.warn('unclean stop', { err });

@@ -10,3 +10,6 @@ export {
 } from './wait.ts';
 export { DeciderSpecification, type Decider, type Then } from './decider.ts';
 export { makeTestPki, type TestPki } from './tls.ts';
+export { startNatsCluster, type NatsCluster, type ClusterNode } from './nats-cluster.ts';
+export { checkLog, type LogReport } from './invariants.ts';
+export { steadyLoad, type LoadFigures, type SteadyLoadOptions } from './load.ts';

@@ -6,7 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import type { Service } from '@nats-io/services';
 import { BUCKETS } from '@errand/contracts';
 import type { Config } from '@errand/config';
-import { Blobs, EventLog } from '@errand/nats';
+import { Blobs, EventLog, lastLogReset, logResetCount } from '@errand/nats';
 import { createLogger, type Logger } from '@errand/runtime';
 import { SecretBox, SecretStore, loadSecretKey } from '@errand/secrets';
 import { parseAllowList } from '@errand/netguard';
@@ -87,6 +87,7 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     const missing = BUILTIN_TYPES.filter((t) => !ctx.types.get(t));
     checks.types = missing.length ? { ok: false, message: `built-in task types not registered yet: ${missing.join(', ')}` } : { ok: true };
     checks.api = service && !service.isStopped ? { ok: true } : { ok: false, message: 'the NATS API is not serving' };
+    checks.log = logCheck();
     checks.readModel = ctx.readModel.isCaughtUp ? { ok: true } : { ok: false, message: 'the read model is still replaying the log' };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
@@ -109,6 +110,20 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
       ctx.types.close();
       events.close();
     },
+  };
+}
+
+/** The log this intake serves: always ok once it answers, but a reset found since start is said here (DESIGN.md "the history store"). */
+function logCheck(): Readiness['checks'][string] {
+  const r = lastLogReset();
+  if (!r) return { ok: true };
+  return {
+    ok: true,
+    resets: logResetCount(),
+    resetAt: r.at,
+    reason: r.reason,
+    lostTasks: r.lostTasks,
+    message: `the event log was reset at ${r.at}: ${r.lostTasks} tasks known before are gone (${r.reason})`,
   };
 }
 

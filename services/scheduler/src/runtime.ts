@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { evolveTask, isTerminalState, type TaskRecord, type WaitingOn } from '@errand/contracts';
 import type { TypeCatalog } from '@errand/catalog';
-import { EventLog, JetStreamPublisher, isWrongLastSequence, type StoredEvent } from '@errand/nats';
+import { EventLog, JetStreamPublisher, isWrongLastSequence, recordLogReset, type StoredEvent } from '@errand/nats';
 import { type Logger } from '@errand/runtime';
 import { traceparentOf, inSpan, TelemetryAttributes } from '@errand/telemetry';
 import { decide, type Command, type DecideInput, type Limits } from './domain/decide.ts';
@@ -76,7 +76,7 @@ export class SchedulerRuntime {
 
   async start(): Promise<void> {
     let fromSeq = 1;
-    const snap = await this.snapshots?.load();
+    const snap = await this.loadSnapshot();
     if (snap) {
       this.state = restoreSnapshot(snap, this.now());
       this.lastSnapshotSeq = snap.seq;
@@ -103,6 +103,18 @@ export class SchedulerRuntime {
         this.janitor?.maybeSweep(this.now(), (tenant, id) => isLiveRecord(this.state.tasks.get(taskKey(tenant, id))));
       }
     }, 200);
+  }
+
+  /** The last snapshot, unless it is ahead of the log: then the log was reset, and that is said loudly. */
+  private async loadSnapshot() {
+    const snap = await this.snapshots?.load();
+    if (!snap) return undefined;
+    const last = await this.log.logLastSeq();
+    if (snap.seq <= last) return snap;
+    const reason = `the scheduler's snapshot at sequence ${snap.seq} is ahead of the event log (last sequence ${last})`;
+    recordLogReset({ at: new Date(this.now()).toISOString(), reason, lostTasks: snap.tasks.length });
+    this.logger.error(`the event log was reset: ${snap.tasks.length} unfinished tasks of the snapshot are gone; starting afresh`, { reason, snapshotSeq: snap.seq, lastSeq: last });
+    return undefined;
   }
 
   private apply(se: StoredEvent): void {

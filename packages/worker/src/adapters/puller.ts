@@ -100,6 +100,10 @@ export class SlotPuller {
     try {
       const iter = await this.o.consumers.get(key)!.fetch({ max_messages: n, expires });
       this.fetches.add(iter);
+      // A pull request sent to a node that then died is never answered, and nats.js
+      // stops watching its heartbeats while it reconnects: without this, the fetch
+      // (and the slots it holds) would wait for ever, and the worker pull nothing more.
+      const guard = setTimeout(() => iter.stop(), expires + 5_000);
       try {
         for await (const m of iter) {
           got++;
@@ -108,6 +112,7 @@ export class SlotPuller {
           this.run(m, key);
         }
       } finally {
+        clearTimeout(guard);
         this.fetches.delete(iter);
       }
     } catch (err) {

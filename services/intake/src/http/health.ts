@@ -4,7 +4,7 @@ import { docs } from './schemas.ts';
 
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; message?: string }>;
+  checks: Record<string, { ok: boolean; message?: string; [detail: string]: unknown }>;
 }
 
 /** `/healthz` (alive) and `/readyz` (every check of `ready()`). */
