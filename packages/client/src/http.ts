@@ -3,6 +3,7 @@ import { ErrandClientError, fromErrorBody } from './errors.ts';
 import { readSse } from './sse.ts';
 import type {
   Accepted,
+  BatchAnswer,
   CancelOptions,
   ListOptions,
   MetricsSummary,
@@ -60,6 +61,10 @@ export class ErrandClient {
 
   submit(body: SubmitBody): Promise<Accepted> {
     return this.call('POST', '/v1/tasks', body);
+  }
+  /** Submit up to 1,000 tasks in one request; each item is the accepted task or its own error, in order. */
+  submitBatch(bodies: SubmitBody[]): Promise<BatchAnswer> {
+    return this.call('POST', '/v1/tasks/batch', { tasks: bodies });
   }
   status(id: string): Promise<TaskView> {
     return this.call('GET', `/v1/tasks/${enc(id)}`);

@@ -1,7 +1,7 @@
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
-import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
+import type { Accepted, BatchAnswer, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
 
 export interface ErrandNatsClientOptions {
   /** the tenant whose `errand.api.<tenant>.*` subjects this client uses (`default` in development mode) */
@@ -47,6 +47,10 @@ export class ErrandNatsClient {
 
   submit(body: SubmitBody): Promise<Accepted> {
     return this.request('submit', body);
+  }
+  /** Submit up to 1,000 tasks in one request; each item is the accepted task or its own error, in order. */
+  submitBatch(bodies: SubmitBody[]): Promise<BatchAnswer> {
+    return this.request('submit-batch', { tasks: bodies });
   }
   status(id: string): Promise<TaskView> {
     return this.request('status', { id });

@@ -44,6 +44,10 @@ const envSchema = z.object({
   /** SMTP server for `email` targets (smtp:// or smtps://, credentials in the URL); unset = no email targets */
   ERRAND_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   ERRAND_EMAIL_FROM: z.string().default('Errand <errand@localhost>'),
+  /** how long a task's history is kept after it ends (DESIGN.md); also the `ttl` of an MCP task */
+  ERRAND_HISTORY_DAYS: int(1).default(30),
+  /** how long an MCP tool call waits for its task before answering that it runs in the background */
+  ERRAND_MCP_BUDGET_MS: int(0).default(15_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -120,4 +124,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: devMode ? '127.0.0.1' : (e.ERRAND_HOST ?? '0.0.0.0'),
     pools: e.ERRAND_WORKER_POOLS.split(',').map((s) => s.trim()).filter(Boolean),
   };
+}
+
+/** The MCP settings alone (`errand mcp` reads only these, not the services' whole configuration). */
+export function loadMcpConfig(env: NodeJS.ProcessEnv = process.env): Pick<Env, 'ERRAND_HISTORY_DAYS' | 'ERRAND_MCP_BUDGET_MS'> {
+  const schema = envSchema.pick({ ERRAND_HISTORY_DAYS: true, ERRAND_MCP_BUDGET_MS: true });
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
 }
