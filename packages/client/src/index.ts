@@ -8,4 +8,8 @@ export { ErrandClientError, isErrandError, type ClientErrorCode } from './errors
 export { SseParser, readSse, type SseMessage } from './sse.ts';
 export { renderProgress, formatDuration } from './progress.ts';
 export { describeEvent } from './describe.ts';
+export { serveMcpStdio, type McpStdioOptions } from './mcp.ts';
+export { clientMcpBackend } from './mcp-backend.ts';
+export type { RunOptions } from './run.ts';
+export type { RunOutcome, RunDone, RunPending } from '@errand/mcp';
 export type * from './types.ts';

@@ -7,6 +7,7 @@ export class TypeCatalog {
   private readonly types = new Map<string, TaskTypeInfo>();
   private stopWatch: (() => void) | undefined;
   private kv: KV | undefined;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly log: Logger) {}
 
@@ -18,12 +19,29 @@ export class TypeCatalog {
       for await (const e of iter) {
         if (e.operation === 'PUT') this.put(e.key, e.string());
         else this.types.delete(e.key);
+        this.changed();
       }
     })().catch((err: unknown) => this.log.error('task type watch ended', { err }));
   }
 
   stop(): void {
     this.stopWatch?.();
+  }
+
+  /** Call `listener` after each change of the types (the MCP tool list follows it); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (err) {
+        this.log.warn('a task type listener failed', { err: err as Error });
+      }
+    }
   }
 
   has(name: string): boolean {
