@@ -7,6 +7,7 @@ import { CallToolResultSchema, ToolListChangedNotificationSchema, type Progress 
 import { Kvm } from '@nats-io/kv';
 import { BUCKETS, encodeJson } from '@errand/contracts';
 import { waitFor } from '@errand/testing';
+import { ErrandClient } from '@errand/client';
 import { System, http } from './harness.ts';
 
 const KEY = 'mcp-key-acme';
@@ -172,5 +173,47 @@ describe('MCP over HTTP with API keys', () => {
     expect([none.status, none.body.error.code]).toEqual([401, 'unauthorized']);
     const wrong = await http(sys, 'POST', '/mcp', body, { ...headers, authorization: 'Bearer nope' });
     expect([wrong.status, wrong.body.error.code]).toEqual([401, 'unauthorized']);
+  });
+});
+
+describe('client.run with a budget, wait and submitBatch (@errand/client)', () => {
+  const sdk = () => new ErrandClient({ baseUrl: sys.url, apiKey: KEY });
+
+  it('answers inline when the task ends within the budget', async () => {
+    const out = await sdk().run('demo.noop', { result: 'hi' }, { budgetMs: 5_000, user: 'runner' });
+    expect(out).toMatchObject({ done: true, state: 'completed', result: 'hi', view: { user: 'runner', state: 'completed' } });
+  });
+
+  it('answers done: false at the budget end with an ETA and a sentence, and wait() follows it to its end', async () => {
+    const client = sdk();
+    const t0 = Date.now();
+    const out = await client.run('demo.sleep', { durationMs: 6_000, steps: 12, result: 'late' }, { budgetMs: 1_500 });
+    const elapsed = Date.now() - t0;
+    if (out.done) throw new Error(`expected done: false, got ${JSON.stringify(out)}`);
+    expect(elapsed).toBeGreaterThanOrEqual(1_400);
+    expect(elapsed).toBeLessThan(1_500 + 2_000);
+    expect(out.state).toBe('running');
+    expect(out.etaMs).toBeGreaterThan(0);
+    expect(out.message).toMatch(/^Your task is running in the background: .+; I will tell you when it is ready\.$/);
+    const ended = await client.wait(out.id, { timeoutMs: 20_000 });
+    expect(ended).toMatchObject({ id: out.id, state: 'completed', result: { result: 'late' } });
+  });
+
+  it('estimates the ETA from the observed durations before any progress', async () => {
+    const client = sdk();
+    const out = await client.run('demo.sleep', { durationMs: 3_000, steps: 1 }, { budgetMs: 10 });
+    if (out.done) throw new Error('expected done: false');
+    expect(out.etaMs).toBeGreaterThanOrEqual(1_000);
+    expect(out.message).toMatch(/in the background: (about|a few)/);
+    await client.cancel(out.id);
+  });
+
+  it('submits a batch, each item on its own', async () => {
+    const res = await sdk().submitBatch([
+      { type: 'demo.noop', params: { result: 1 } },
+      { type: 'no.such.type' },
+      { type: 'demo.noop', params: { result: 3 } },
+    ]);
+    expect(res.items.map((i) => ('error' in i ? i.error.code : 'ok'))).toEqual(['ok', 'unknown_type', 'ok']);
   });
 });
