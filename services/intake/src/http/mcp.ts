@@ -60,6 +60,11 @@ export function mcpRoutes(ctx: IntakeContext, version: string) {
         transport = s.transport;
       } else if (req.method === 'POST' && isInitializeRequest(req.body)) {
         transport = await open(tenant);
+        reply.hijack();
+        await transport.handleRequest(req.raw, reply.raw, req.body);
+        // an initialize that did not open a session leaves nothing behind
+        if (!transport.sessionId || !sessions.has(transport.sessionId)) await transport.close();
+        return;
       } else {
         return rpcError(reply, 400, -32000, 'Bad Request: no valid session ID; send initialize first');
       }
