@@ -174,6 +174,12 @@ describe('MCP over HTTP with API keys', () => {
     const wrong = await http(sys, 'POST', '/mcp', body, { ...headers, authorization: 'Bearer nope' });
     expect([wrong.status, wrong.body.error.code]).toEqual([401, 'unauthorized']);
   });
+
+  it('refuses a browser request from another origin (DNS rebinding) with 403', async () => {
+    const body = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+    const res = await http(sys, 'POST', '/mcp', body, { ...authed, accept: 'application/json, text/event-stream', origin: 'http://evil.example' });
+    expect(res.status).toBe(403);
+  });
 });
 
 describe('client.run with a budget, wait and submitBatch (@errand/client)', () => {

@@ -20,6 +20,17 @@ function rpcError(reply: FastifyReply, status: number, code: number, message: st
   return reply.code(status).type('application/json').send({ jsonrpc: '2.0', error: { code, message }, id: null });
 }
 
+/** True without an Origin header (not a browser) or when it names this server's own host. */
+function sameOrigin(req: FastifyRequest): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false; // "null" and other opaque origins
+  }
+}
+
 /**
  * The MCP server on `POST/GET/DELETE /mcp` (Streamable HTTP, one session per
  * client, each bound to its API key's tenant: another key never reaches it).
@@ -50,6 +61,8 @@ export function mcpRoutes(ctx: IntakeContext, version: string) {
 
     const handle = async (req: FastifyRequest, reply: FastifyReply) => {
       const tenant = tenantOf(req, ctx); // 401 without a valid key, before anything MCP
+      // a web page of another origin (DNS rebinding, a local intake in development mode) is refused, as MCP requires
+      if (!sameOrigin(req)) return rpcError(reply, 403, -32000, 'Forbidden: the Origin header names another site');
       const sid = req.headers['mcp-session-id'];
       let transport: StreamableHTTPServerTransport;
       if (typeof sid === 'string') {
