@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runBullmq, type BullResults } from './bullmq.ts';
 import { runErrand, type ErrandResults } from './errand.ts';
 import { runMemory, type MemoryResults } from './memory.ts';
+import { runMcp, type McpResults } from './mcp.ts';
 import { runReplay, type ReplayResults } from './replay.ts';
 import { readOptions } from './lib/options.ts';
 import { topSelf } from './lib/profile.ts';
@@ -33,11 +34,13 @@ const errandR = wantErrand ? await part('errand', () => runErrand(o)) : undefine
 const bullR = !o.skip.has('bullmq') && (!o.skip.has('errand') || !o.skip.has('latency')) ? await part('bullmq', () => runBullmq(o, bullVersion)) : undefined;
 const replayR = !o.skip.has('replay') ? await part('replay', () => runReplay(o)) : undefined;
 const memoryR = !o.skip.has('memory') ? await part('memory', () => runMemory(o)) : undefined;
+const mcpR = !o.skip.has('mcp') ? await part('mcp', () => runMcp(o)) : undefined;
 
 const e = ok<ErrandResults>(errandR);
 const b = ok<BullResults>(bullR);
 const r = ok<ReplayResults>(replayR);
 const m = ok<MemoryResults>(memoryR);
+const mc = ok<McpResults>(mcpR);
 const bullCol = b?.skipped ? 'skipped' : `BullMQ ${bullVersion}`;
 const status = (met: boolean | undefined) => (met === undefined ? '' : met ? 'met' : 'MISSED');
 
@@ -91,6 +94,10 @@ const c = e?.cancel;
 rows.push(['cancel request -> cancelled event p50 / p99 (ms)', c ? `${fmt(c.toCancelled.p50, 1)} / ${fmt(c.toCancelled.p99, 1)}` : '—', '', '', '', '']);
 const t = e?.timeout;
 rows.push(['timed-out lateness p50 / p99 (ms)', t ? `${fmt(t.lateness.p50, 0)} / ${fmt(t.lateness.p99, 0)}` : '—', '', '', '', '']);
+const mcpRow = (x: { p50: number; p99: number } | undefined) => (x ? `${fmt(x.p50, 1)} / ${fmt(x.p99, 1)}` : '—');
+rows.push(['MCP plain demo_noop call p50 / p99, Streamable HTTP (ms)', mcpRow(mc?.noopHttp), '', '', '', '']);
+rows.push(['MCP plain demo_noop call p50 / p99, stdio (ms)', mcpRow(mc?.noopStdio), '', '', '', '']);
+rows.push([`MCP budget end -> background answer p50 / p99 (ms)`, mcpRow(mc?.budgetLateness), '', '', '', '']);
 
 console.log('\nErrand benchmark');
 console.log(table(['figure', 'Errand', bullCol, 'Errand/BullMQ', 'target', ''], rows));
@@ -104,7 +111,8 @@ if (tp?.errors || lat?.errors) console.log(`Errand submit errors: ${[tp?.errors,
 if (c) console.log(`cancel: ${c.toCancelled.n} tasks; the handler's signal is not observable from outside, the \`cancelled\` event's arrival is the proxy; cancel reply p50/p99 ${fmt(c.toReply.p50, 1)} / ${fmt(c.toReply.p99, 1)} ms${c.errors ? `; errors: ${c.errors}` : ''}`);
 if (t) console.log(`timeout: ${t.lateness.n} tasks (${t.byType}); lateness = timed-out.at - (started.at + timeoutMs), max ${fmt(t.lateness.max, 0)} ms${t.errors ? `; errors: ${t.errors}` : ''}`);
 if (r) console.log(`replay: scheduler heap grew ${fmt(r.heapMiB, 0)} MiB while folding ${fmt(r.events, 0)} events`);
-for (const [name, x] of [['errand', errandR], ['bullmq', bullR], ['replay', replayR], ['memory', memoryR]] as const) {
+if (mc) console.log(`mcp: ${mc.noopHttp.n} plain demo_noop calls per transport; ${mc.budgetLateness.n} demo_sleep calls with a ${mc.budgetMs} ms budget (answer time minus the budget, max ${fmt(mc.budgetLateness.max, 1)} ms)`);
+for (const [name, x] of [['errand', errandR], ['bullmq', bullR], ['replay', replayR], ['memory', memoryR], ['mcp', mcpR]] as const) {
   if (x && 'error' in x) console.log(`${name}: FAILED: ${x.error}`);
 }
 if (o.cpuProfDir) {

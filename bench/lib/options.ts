@@ -1,5 +1,5 @@
 /** Bench options, all from the environment so one can run part of the bench. */
-export const PARTS = ['errand', 'bullmq', 'latency', 'control', 'replay', 'memory'] as const;
+export const PARTS = ['errand', 'bullmq', 'latency', 'control', 'replay', 'memory', 'mcp'] as const;
 export type Part = (typeof PARTS)[number];
 
 function int(name: string, def: number): number {
@@ -25,6 +25,9 @@ export interface BenchOptions {
   /** long tasks cancelled, and tasks timed out */
   cancelTasks: number;
   timeoutTasks: number;
+  /** plain MCP tool calls timed per transport, and calls that outlive their budget */
+  mcpCalls: number;
+  mcpBudgetCalls: number;
   redisUrl: string;
   /** run the services with --cpu-prof into this folder */
   cpuProfDir: string | undefined;
@@ -50,6 +53,8 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     memoryTasks: int('BENCH_MEMORY_TASKS', 100_000),
     cancelTasks: int('BENCH_CANCEL_TASKS', 50),
     timeoutTasks: int('BENCH_TIMEOUT_TASKS', 50),
+    mcpCalls: int('BENCH_MCP_CALLS', 300),
+    mcpBudgetCalls: int('BENCH_MCP_BUDGET_CALLS', 10),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     cpuProfDir: env.BENCH_CPU_PROF || undefined,
     skip,

@@ -19,6 +19,7 @@ commands:
   list [--state S] [--user U] [--type T] [--limit N] [--cursor C]
   types                       registered task types
   metrics                     completion and queue times by type
+  mcp                         serve the MCP server on stdio (ERRAND_MCP_BUDGET_MS)
 
 options: --url URL (env ERRAND_URL, default http://127.0.0.1:8080)
          --api-key KEY (env ERRAND_API_KEY)   --json (plain JSON, no progress bar)`;
@@ -28,7 +29,7 @@ export type Command =
   | { cmd: 'status' | 'history' | 'watch' | 'result' | 'retry'; id: string }
   | { cmd: 'cancel'; id: string; reason?: string; discardPartial?: boolean }
   | { cmd: 'list'; query: { state?: TaskState; user?: string; type?: string; limit?: number; cursor?: string } }
-  | { cmd: 'types' | 'metrics' | 'help' };
+  | { cmd: 'types' | 'metrics' | 'mcp' | 'help' };
 
 export interface Cli {
   command: Command;
@@ -148,6 +149,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     }
     case 'types':
     case 'metrics':
+    case 'mcp':
       want(0, 'no arguments');
       return { ...base, command: { cmd } };
     default:

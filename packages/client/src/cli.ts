@@ -5,7 +5,9 @@ import { isTerminalState, type ErrandEvent } from '@errand/contracts';
 import { parseCli, UsageError, USAGE, type Cli } from './cli-args.ts';
 import { describeEvent } from './describe.ts';
 import { isErrandError } from './errors.ts';
+import { loadMcpConfig } from '@errand/config';
 import { ErrandClient } from './http.ts';
+import { serveMcpStdio } from './mcp.ts';
 import { renderProgress } from './progress.ts';
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
@@ -113,6 +115,12 @@ export async function run(cli: Cli): Promise<number> {
     case 'metrics':
       print(await client.metrics());
       return 0;
+    case 'mcp': {
+      // stdout carries the protocol from here on: nothing else is printed there; serves until stdin closes
+      const mcp = loadMcpConfig();
+      await serveMcpStdio({ client, budgetMs: mcp.ERRAND_MCP_BUDGET_MS, historyDays: mcp.ERRAND_HISTORY_DAYS });
+      return 0;
+    }
     default: {
       const never: never = c;
       return never;

@@ -1,8 +1,11 @@
 import { isTerminalEvent, isTerminalState, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
 import { readSse } from './sse.ts';
+import type { RunOutcome } from '@errand/mcp';
+import { runTask, waitTask, type RunOptions } from './run.ts';
 import type {
   Accepted,
+  BatchAnswer,
   CancelOptions,
   ListOptions,
   MetricsSummary,
@@ -61,8 +64,31 @@ export class ErrandClient {
   submit(body: SubmitBody): Promise<Accepted> {
     return this.call('POST', '/v1/tasks', body);
   }
+  /** Submit up to 1,000 tasks in one request; each item is the accepted task or its own error, in order. */
+  submitBatch(bodies: SubmitBody[]): Promise<BatchAnswer> {
+    return this.call('POST', '/v1/tasks/batch', { tasks: bodies });
+  }
   status(id: string): Promise<TaskView> {
     return this.call('GET', `/v1/tasks/${enc(id)}`);
+  }
+  /** The task view (the same as `status`). */
+  get(id: string): Promise<TaskView> {
+    return this.status(id);
+  }
+  /** Resolve with the task's view once it has ended; `timeout` error after `timeoutMs`. */
+  wait(id: string, opts: { timeoutMs?: number } = {}): Promise<TaskView> {
+    return waitTask(this, id, opts.timeoutMs);
+  }
+  /**
+   * Submit a task and wait at most `budgetMs`: `{done: true, id, state,
+   * result?, view}` when it ends within the budget, else at the budget's end
+   * `{done: false, id, state, etaMs?, message}`, `message` a sentence for the
+   * user ("Your report is running in the background: about 2 minutes; I will
+   * tell you when it is ready."), the ETA from the task's progress or the
+   * type's observed durations.
+   */
+  run(type: string, params: unknown, opts: RunOptions): Promise<RunOutcome> {
+    return runTask(this, type, params, opts);
   }
   list(query: ListOptions = {}): Promise<TaskList> {
     const qs = new URLSearchParams();

@@ -10,6 +10,7 @@ export { renderProgress, formatDuration } from './progress.ts';
 export { describeEvent } from './describe.ts';
 export type {
   Accepted,
+  BatchAnswer,
   CancelOptions,
   ErrandEvent,
   ListOptions,
@@ -24,3 +25,7 @@ export type {
   TaskView,
   WatchedEvent,
 } from './types.ts';
+export { serveMcpStdio, type McpStdioOptions } from './mcp.ts';
+export { clientMcpBackend } from './mcp-backend.ts';
+export type { RunOptions } from './run.ts';
+export type { RunOutcome, RunDone, RunPending } from '@errand/mcp';

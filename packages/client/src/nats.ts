@@ -2,7 +2,7 @@ import { connect, errors, RequestError, TimeoutError, type NatsConnection, type 
 import { clientEnv, clientNatsSettings, natsConnectOptions } from '@errand/config';
 import { isTerminalEvent, subjects, type ApiVerb, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
-import type { Accepted, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
+import type { Accepted, BatchAnswer, CancelOptions, ListOptions, TaskList, WatchedEvent } from './types.ts';
 
 export interface ErrandNatsClientOptions {
   /** the tenant whose `errand.api.<tenant>.*` subjects this client uses (default ERRAND_TENANT, then `default`, the tenant of development mode) */
@@ -61,6 +61,10 @@ export class ErrandNatsClient {
 
   submit(body: SubmitBody): Promise<Accepted> {
     return this.request('submit', body);
+  }
+  /** Submit up to 1,000 tasks in one request; each item is the accepted task or its own error, in order. */
+  submitBatch(bodies: SubmitBody[]): Promise<BatchAnswer> {
+    return this.request('submit-batch', { tasks: bodies });
   }
   status(id: string): Promise<TaskView> {
     return this.request('status', { id });

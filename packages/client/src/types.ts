@@ -9,6 +9,11 @@ export interface Accepted {
   position?: number;
 }
 
+/** The answer to a batch submit: one item per task, in the order given. */
+export interface BatchAnswer {
+  items: (Accepted | { error: { code: string; message: string; details?: unknown } })[];
+}
+
 export interface TaskList {
   items: TaskView[];
   nextCursor: string | null;

@@ -99,6 +99,10 @@ const envSchema = z.object({
    * at once), so more partitions cost reads: use about as many as notifiers run.
    */
   ERRAND_NOTIFIER_PARTITIONS: int(1).transform((n) => Math.min(64, n)).default(1),
+  /** how long a task's history is kept after it ends (DESIGN.md); also the `ttl` of an MCP task */
+  ERRAND_HISTORY_DAYS: int(1).default(30),
+  /** how long an MCP tool call waits for its task before answering that it runs in the background */
+  ERRAND_MCP_BUDGET_MS: int(0).default(15_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -143,4 +147,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deliverySchedule: parseDeliverySchedule(e.ERRAND_DELIVERY_SCHEDULE_MS),
     nats: natsSettings(env),
   };
+}
+
+/** The MCP settings alone (`errand mcp` reads only these, not the services' whole configuration). */
+export function loadMcpConfig(env: NodeJS.ProcessEnv = process.env): Pick<Env, 'ERRAND_HISTORY_DAYS' | 'ERRAND_MCP_BUDGET_MS'> {
+  const schema = envSchema.pick({ ERRAND_HISTORY_DAYS: true, ERRAND_MCP_BUDGET_MS: true });
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
 }

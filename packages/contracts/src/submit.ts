@@ -38,6 +38,19 @@ export const submitBodySchema = z.strictObject({
 });
 export type SubmitBody = z.infer<typeof submitBodySchema>;
 
+/** The most tasks one batch submit may carry (DESIGN.md). */
+export const MAX_BATCH = 1_000;
+
+/**
+ * The body of `POST /v1/tasks/batch` and `errand.api.<tenant>.submit-batch`:
+ * the items stay unparsed here, each is checked on its own (one bad item
+ * refuses only itself).
+ */
+export const submitBatchBodySchema = z.strictObject({
+  tasks: z.array(z.unknown()).min(1, 'send at least one task').max(MAX_BATCH, `at most ${MAX_BATCH} tasks per batch`),
+});
+export type SubmitBatchBody = { tasks: SubmitBody[] };
+
 export const idBodySchema = z.strictObject({ id: tokenSchema });
 export const cancelBodySchema = z.strictObject({
   reason: z.string().max(1000).optional(),

@@ -26,7 +26,7 @@ describe('NATS API', () => {
     const all = [];
     for await (const i of infos) all.push(i);
     expect(all[0]!.endpoints.map((e) => e.subject).sort()).toEqual(
-      ['cancel', 'history', 'list', 'retry', 'status', 'submit'].map((v) => `errand.api.*.${v}`),
+      ['cancel', 'history', 'list', 'retry', 'status', 'submit', 'submit-batch'].map((v) => `errand.api.*.${v}`),
     );
   });
 

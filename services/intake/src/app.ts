@@ -22,6 +22,7 @@ import { taskRoutes } from './http/tasks.ts';
 import { eventRoutes } from './http/events.ts';
 import { catalogRoutes } from './http/catalog.ts';
 import { healthRoutes, type Readiness } from './http/health.ts';
+import { mcpRoutes } from './http/mcp.ts';
 
 export const VERSION = '0.1.0';
 /** Task types every deployment has (DESIGN.md): readiness waits for a worker to register them. */
@@ -156,5 +157,6 @@ function buildHttp(ctx: IntakeContext, ready: () => Promise<Readiness>): Fastify
   void app.register(eventRoutes(ctx));
   void app.register(catalogRoutes(ctx));
   void app.register(healthRoutes(ctx, ready));
+  void app.register(mcpRoutes(ctx, VERSION));
   return app;
 }

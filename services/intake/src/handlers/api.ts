@@ -16,12 +16,13 @@ import {
 import { extractTrace, inSpan, SpanKind, TelemetryAttributes } from '@errand/telemetry';
 import type { IntakeContext } from '../context.ts';
 import { submit } from '../ops/submit.ts';
+import { submitBatch } from '../ops/batch.ts';
 import { cancel, history, retry, status } from '../ops/tasks.ts';
 import { list } from '../ops/queries.ts';
 import { toErrandError } from '../ops/errors.ts';
 
 export const SERVICE_NAME = 'errand';
-const ACCEPTED: ReadonlySet<ApiVerb> = new Set(['submit', 'cancel', 'retry']);
+const ACCEPTED: ReadonlySet<ApiVerb> = new Set(['submit', 'submit-batch', 'cancel', 'retry']);
 const decoder = new TextDecoder();
 
 /** The NATS micro service `errand`: one endpoint per verb on `errand.api.*.<verb>`. */
@@ -78,6 +79,8 @@ async function dispatch(ctx: IntakeContext, verb: ApiVerb, tenant: string, body:
   switch (verb) {
     case 'submit':
       return await submit(ctx, tenant, body);
+    case 'submit-batch':
+      return await submitBatch(ctx, tenant, body);
     case 'status':
       return await status(ctx, tenant, idOf(body));
     case 'history':

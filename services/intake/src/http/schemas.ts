@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cancelBodySchema, errorBodySchema, listQuerySchema, submitBodySchema, taskViewSchema } from '@errand/contracts';
+import { MAX_BATCH, cancelBodySchema, errorBodySchema, listQuerySchema, submitBodySchema, taskViewSchema } from '@errand/contracts';
 
 /**
  * JSON Schemas for the OpenAPI document only: requests are validated by the
@@ -30,6 +30,25 @@ export const docs = {
     security,
     body: json(submitBodySchema, 'input'),
     response: { 202: { description: 'accepted', ...accepted }, ...errors(400, 401, 404, 409, 413, 429, 503) },
+  },
+  submitBatch: {
+    summary: 'Submit up to 1,000 tasks; each item is decided on its own',
+    tags: ['tasks'],
+    security,
+    body: {
+      type: 'object',
+      properties: { tasks: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: json(submitBodySchema, 'input') } },
+      required: ['tasks'],
+      additionalProperties: false,
+    },
+    response: {
+      202: {
+        description: 'one item per task, in the order given: the accepted task, or its error',
+        type: 'object',
+        properties: { items: { type: 'array', items: { anyOf: [accepted, error] } } },
+      },
+      ...errors(400, 401, 413, 503),
+    },
   },
   list: {
     summary: 'List tasks, newest first',

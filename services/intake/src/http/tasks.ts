@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { cancelBodySchema, invalid } from '@errand/contracts';
 import type { IntakeContext } from '../context.ts';
 import { submit } from '../ops/submit.ts';
+import { submitBatch } from '../ops/batch.ts';
 import { cancel, result, retry, status } from '../ops/tasks.ts';
 import { list } from '../ops/queries.ts';
 import { tokenParam, traced } from './common.ts';
@@ -12,6 +13,11 @@ export function taskRoutes(ctx: IntakeContext) {
   return async (app: FastifyInstance) => {
     app.post('/v1/tasks', { schema: docs.submit }, async (req, reply) => {
       const answer = await traced('errand.submit', req, () => submit(ctx, req.tenant, req.body));
+      return reply.code(202).send(answer);
+    });
+
+    app.post('/v1/tasks/batch', { schema: docs.submitBatch }, async (req, reply) => {
+      const answer = await traced('errand.submit-batch', req, () => submitBatch(ctx, req.tenant, req.body));
       return reply.code(202).send(answer);
     });
 
