@@ -44,6 +44,8 @@ const envSchema = z.object({
   /** SMTP server for `email` targets (smtp:// or smtps://, credentials in the URL); unset = no email targets */
   ERRAND_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   ERRAND_EMAIL_FROM: z.string().default('Errand <errand@localhost>'),
+  /** the bearer token `GET /metrics` requires when API keys are configured; unset = /metrics answers 404 then */
+  ERRAND_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -7,6 +7,8 @@ import type { AllowList } from '@errand/netguard';
 import type { ReadModel } from './handlers/events.ts';
 import type { TypeCatalog } from './handlers/types.ts';
 import type { ParamsValidator } from './ops/params.ts';
+import type { PromMetrics } from './adapters/prometheus.ts';
+import type { WorkerBeats } from './adapters/workers.ts';
 
 /** Everything the operations need, built once by `buildIntake`. */
 export interface IntakeContext {
@@ -19,6 +21,10 @@ export interface IntakeContext {
   params: ParamsValidator;
   secrets: SecretStore;
   allow: AllowList;
+  /** the `/metrics` registry, counted in the read model's fold */
+  metrics: PromMetrics;
+  /** live workers from their heartbeats */
+  workers: WorkerBeats;
   /** opened by `start()` */
   stores: Stores;
   /** false while the NATS connection is down */

@@ -30,6 +30,11 @@ export class TypeCatalog {
     return this.types.has(name);
   }
 
+  /** The pool of a known type. */
+  pool(name: string): string | undefined {
+    return this.types.get(name)?.pool;
+  }
+
   all(): TaskTypeInfo[] {
     return [...this.types.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
