@@ -20,6 +20,11 @@ import { taskRoutes } from './http/tasks.ts';
 import { eventRoutes } from './http/events.ts';
 import { catalogRoutes } from './http/catalog.ts';
 import { healthRoutes, type Readiness } from './http/health.ts';
+import { metricsRoutes } from './http/metrics.ts';
+import { dashboardRoutes } from './http/dashboard.ts';
+import { PromMetrics } from './adapters/prometheus.ts';
+import { WorkerBeats } from './adapters/workers.ts';
+import { countEvent } from './domain/metrics.ts';
 
 export const VERSION = '0.1.0';
 /** Task types every deployment has (DESIGN.md): readiness waits for a worker to register them. */
@@ -39,19 +44,26 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
   const { config, nc } = opts;
   const log = opts.log ?? createLogger('intake');
   const events = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
+  const types = new TypeCatalog(log);
+  const workers = new WorkerBeats(config.ERRAND_LEASE_MS, log);
+  const metrics = new PromMetrics(() => workers.pools((t) => types.pool(t)));
   const ctx: IntakeContext = {
     config,
     nc,
     log,
     events,
     readModel: new ReadModel(events),
-    types: new TypeCatalog(log),
+    types,
+    metrics,
+    workers,
     params: new ParamsValidator(),
     secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
     allow: parseAllowList(config.webhookAllow),
     stores: undefined as unknown as Stores,
     connection: { up: !nc.isClosed() },
   };
+  // counted in the fold of every event, so every intake serves the same totals
+  ctx.readModel.projection.onChange((c) => countEvent(metrics, c.before, c.after, c.event));
   const app = buildHttp(ctx, () => ready());
   let service: Service | undefined;
 
@@ -87,6 +99,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
         blobs: new Blobs(nc),
       };
       await ctx.types.start(ctx.stores.types);
+      workers.start(nc);
       await ctx.readModel.start();
       service = await startApi(ctx, VERSION);
       await app.ready();
@@ -96,6 +109,7 @@ export function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Lo
       await app.close();
       await ctx.readModel.stop();
       ctx.types.stop();
+      workers.stop();
       events.close();
     },
   };
@@ -139,5 +153,7 @@ function buildHttp(ctx: IntakeContext, ready: () => Promise<Readiness>): Fastify
   void app.register(eventRoutes(ctx));
   void app.register(catalogRoutes(ctx));
   void app.register(healthRoutes(ctx, ready));
+  void app.register(metricsRoutes(ctx));
+  void app.register(dashboardRoutes(ctx));
   return app;
 }
