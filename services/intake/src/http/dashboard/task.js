@@ -29,6 +29,9 @@ export async function taskView({ main, signal }, id) {
     parts.result.replaceChildren(resultCard(view));
     parts.deliveries.replaceChildren(deliveriesCard(view));
     parts.events.replaceChildren(eventsCard(events));
+    // the newest event is the one to see
+    const ol = parts.events.querySelector('ol.events');
+    if (ol) ol.scrollTop = ol.scrollHeight;
   };
   let pending;
   const refresh = () => {
