@@ -19,16 +19,18 @@ commands:
   list [--state S] [--user U] [--type T] [--limit N] [--cursor C]
   types                       registered task types
   metrics                     completion and queue times by type
+  top                         live: running tasks, queue depth by priority, workers
 
 options: --url URL (env ERRAND_URL, default http://127.0.0.1:8080)
-         --api-key KEY (env ERRAND_API_KEY)   --json (plain JSON, no progress bar)`;
+         --api-key KEY (env ERRAND_API_KEY)
+         --json (the API's JSON, for programs; default: tables and sentences for people)`;
 
 export type Command =
   | { cmd: 'submit'; body: SubmitBody; watch: boolean }
   | { cmd: 'status' | 'history' | 'watch' | 'result' | 'retry'; id: string }
   | { cmd: 'cancel'; id: string; reason?: string; discardPartial?: boolean }
   | { cmd: 'list'; query: { state?: TaskState; user?: string; type?: string; limit?: number; cursor?: string } }
-  | { cmd: 'types' | 'metrics' | 'help' };
+  | { cmd: 'types' | 'metrics' | 'top' | 'help' };
 
 export interface Cli {
   command: Command;
@@ -148,6 +150,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
     }
     case 'types':
     case 'metrics':
+    case 'top':
       want(0, 'no arguments');
       return { ...base, command: { cmd } };
     default:

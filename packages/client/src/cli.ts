@@ -5,9 +5,39 @@ import { parseCli, UsageError, USAGE, type Cli } from './cli-args.ts';
 import { describeEvent } from './describe.ts';
 import { isErrandError } from './errors.ts';
 import { ErrandClient } from './http.ts';
-import { renderProgress } from './progress.ts';
+import { formatDuration, renderProgress } from './progress.ts';
+import { formatHistory, formatList, formatStatus, formatTop, table } from './cli-format.ts';
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
+
+/** `errand top`: redraw every second until Ctrl-C. */
+async function top(client: ErrandClient): Promise<number> {
+  const tty = process.stdout.isTTY;
+  let stop = false;
+  const onSigint = () => (stop = true);
+  process.once('SIGINT', onSigint);
+  try {
+    while (!stop) {
+      const [running, queued, types] = await Promise.all([
+        client.list({ state: 'running', limit: 100 }),
+        client.list({ state: 'queued', limit: 1000 }),
+        client.taskTypes(),
+      ]);
+      const screen = formatTop({ running: running.items, queued: queued.items, types: types.items, now: Date.now(), columns: process.stdout.columns });
+      if (!tty) {
+        say(screen);
+        return 0;
+      }
+      process.stdout.write(`\u001b[H\u001b[2J${screen}\n\n(Ctrl-C to quit)\n`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  return 0;
+}
 
 /** Follow a task until it ends, showing a live progress bar on a terminal; returns the exit code. */
 async function watchTask(client: ErrandClient, id: string, json: boolean): Promise<number> {
@@ -80,7 +110,8 @@ export async function run(cli: Cli): Promise<number> {
     case 'submit': {
       const accepted = await client.submit(c.body);
       if (!c.watch) {
-        print(accepted);
+        if (cli.json) print(accepted);
+        else say(`Task ${accepted.id} ${accepted.state}${accepted.position !== undefined ? ` (${accepted.position} ahead)` : ''}. Follow it: errand watch ${accepted.id}`);
         return 0;
       }
       process.stderr.write(`task ${accepted.id} ${accepted.state}\n`);
@@ -88,30 +119,67 @@ export async function run(cli: Cli): Promise<number> {
     }
     case 'watch':
       return await watchTask(client, c.id, cli.json);
-    case 'status':
-      print(await client.status(c.id));
+    case 'status': {
+      const view = await client.status(c.id);
+      if (cli.json) print(view);
+      else say(formatStatus(view, Date.now()));
       return 0;
-    case 'history':
-      print(await client.events(c.id));
+    }
+    case 'history': {
+      const events = await client.events(c.id);
+      if (cli.json) print(events);
+      else say(formatHistory(events, Date.now(), describeEvent));
       return 0;
+    }
     case 'result':
       print(await client.result(c.id));
       return 0;
-    case 'cancel':
-      print(await client.cancel(c.id, { ...(c.reason ? { reason: c.reason } : {}), ...(c.discardPartial ? { discardPartial: true } : {}) }));
+    case 'cancel': {
+      const r = await client.cancel(c.id, { ...(c.reason ? { reason: c.reason } : {}), ...(c.discardPartial ? { discardPartial: true } : {}) });
+      if (cli.json) print(r);
+      else say(isTerminalState(r.state) ? `Task ${r.id} is ${r.state}.` : `Cancel of task ${r.id} requested; it is ${r.state} for now.`);
       return 0;
-    case 'retry':
-      print(await client.retry(c.id));
+    }
+    case 'retry': {
+      const r = await client.retry(c.id);
+      if (cli.json) print(r);
+      else say(`Task ${r.id} will run again (${r.state}). Follow it: errand watch ${r.id}`);
       return 0;
-    case 'list':
-      print(await client.list(c.query));
+    }
+    case 'list': {
+      const page = await client.list(c.query);
+      if (cli.json) print(page);
+      else say(formatList(page.items, Date.now(), page.nextCursor));
       return 0;
-    case 'types':
-      print(await client.taskTypes());
+    }
+    case 'types': {
+      const types = await client.taskTypes();
+      if (cli.json) print(types);
+      else {
+        const rows = types.items.map((t) => {
+          const x = t as typeof t & { live?: boolean; workers?: number };
+          const d = t.observedDurationMs;
+          return [t.name, t.pool, x.live === undefined ? '' : x.live ? 'live' : 'offline', x.workers === undefined ? '' : String(x.workers), d?.count ? `${ms(d.p50)} / ${ms(d.p95)}` : '-', t.description ?? ''];
+        });
+        say(table(['TYPE', 'POOL', 'STATE', 'WORKERS', 'P50 / P95', 'DESCRIPTION'], rows));
+      }
       return 0;
-    case 'metrics':
-      print(await client.metrics());
+    }
+    case 'metrics': {
+      const m = await client.metrics();
+      if (cli.json) print(m);
+      else {
+        const rows = Object.entries(m.byType).map(([type, raw]) => {
+          const x = raw as { terminal?: number; failureRate?: number | null; completionMs?: Record<string, unknown>; queueWaitMs?: Record<string, unknown> };
+          const rate = typeof x.failureRate === 'number' ? `${(x.failureRate * 100).toFixed(1)}%` : '-';
+          return [type, String(x.terminal ?? 0), ms(x.completionMs?.avg), ms(x.completionMs?.p50), ms(x.completionMs?.p95), ms(x.queueWaitMs?.avg), ms(x.queueWaitMs?.p95), rate];
+        });
+        say(rows.length ? table(['TYPE', 'ENDED', 'RUN AVG', 'P50', 'P95', 'WAIT AVG', 'WAIT P95', 'FAILED'], rows) : 'No task has ended yet.');
+      }
       return 0;
+    }
+    case 'top':
+      return await top(client);
     default: {
       const never: never = c;
       return never;
