@@ -82,9 +82,10 @@ describe('the dashboard in a real browser', () => {
     await row.waitFor({ timeout: 15_000 });
     await page.locator(`tr[data-id="${done.body.id}"][data-state="completed"]`).waitFor({ timeout: 15_000 });
     const bar = row.locator('[role=progressbar]');
+    // evaluated in the page (a string: this file is not compiled with the DOM's types)
     await page.waitForFunction(
-      (sel) => Number(document.querySelector(sel)?.getAttribute('aria-valuenow') ?? 0) > 50,
-      `tr[data-id="${id}"] [role=progressbar]`,
+      `Number(document.querySelector('tr[data-id="${id}"] [role=progressbar]')?.getAttribute('aria-valuenow') ?? 0) > 50`,
+      undefined,
       { timeout: 20_000 },
     );
     expect(Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThan(50);

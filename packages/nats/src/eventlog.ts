@@ -1,3 +1,4 @@
+import { observeGauge } from '@errand/telemetry';
 import { headers as makeHeaders, type NatsConnection, type MsgHdrs } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
@@ -134,11 +135,18 @@ export class EventLog {
     filter?: string;
     onEvent: (e: StoredEvent) => void;
     onCaughtUp?: () => void;
-  }): Promise<{ stop: () => Promise<void>; lastSeq: () => number }> {
+    /** names the follower in the `errand.consumer.lag` metric */
+    name?: string;
+  }): Promise<{ stop: () => Promise<void>; lastSeq: () => number; lag: () => number }> {
     const jsm = await this.jsm();
     const info = await jsm.streams.info(STREAMS.events);
     const target = info.state.last_seq;
     let applied = (opts.fromSeq ?? 1) - 1;
+    // messages after the last one read, as the server counted when it sent it: the lag behind the log
+    let pending = Math.max(0, target - applied);
+    const unobserve = observeGauge('errand.consumer.lag', 'Events in the log this follower has not read yet', '{event}', () => pending, {
+      consumer: opts.name ?? 'event-log',
+    });
     let caughtUp = false;
     const markCaughtUp = () => {
       if (!caughtUp && applied >= target) {
@@ -166,6 +174,7 @@ export class EventLog {
         callback: (m: JsMsg) => {
           if (m.seq <= applied) return; // seen before a restart of the consumer
           applied = m.seq;
+          pending = m.info.pending;
           const e = this.decode(jsMsgParts(m));
           if (e) opts.onEvent(e);
           markCaughtUp();
@@ -193,8 +202,10 @@ export class EventLog {
     })();
     return {
       lastSeq: () => applied,
+      lag: () => pending,
       stop: async () => {
         stopped = true;
+        unobserve();
         await dispose();
       },
     };
