@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { waitFor } from '@errand/testing';
 import { System, http } from './harness.ts';
 import { program } from './tools.ts';
 
@@ -82,12 +83,12 @@ describe('the dashboard in a real browser', () => {
     await row.waitFor({ timeout: 15_000 });
     await page.locator(`tr[data-id="${done.body.id}"][data-state="completed"]`).waitFor({ timeout: 15_000 });
     const bar = row.locator('[role=progressbar]');
-    // evaluated in the page (a string: this file is not compiled with the DOM's types)
-    await page.waitForFunction(
-      `Number(document.querySelector('tr[data-id="${id}"] [role=progressbar]')?.getAttribute('aria-valuenow') ?? 0) > 50`,
-      undefined,
-      { timeout: 20_000 },
-    );
+    // the bar moves by pushed changes alone: the page is never reloaded
+    await waitFor(async () => Number(await bar.getAttribute('aria-valuenow')) > 50, {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      what: 'the progress bar to pass 50 %',
+    });
     expect(Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThan(50);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-list.png'), fullPage: true });
 
@@ -106,6 +107,7 @@ describe('the dashboard in a real browser', () => {
     // the types and metrics pages render with their data (and chart.js draws)
     await page.goto(`${sys.url}/#/types`);
     await page.locator('section.type[data-type="demo.sleep"]').waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-types.png'), fullPage: true });
     await page.goto(`${sys.url}/#/metrics`);
     await page.locator('tr[data-type="demo.sleep"]').waitFor();
     await page.locator('canvas').first().waitFor();

@@ -8,9 +8,10 @@ export function duration(ms) {
   if (s < 10) return `${s.toFixed(1)} s`;
   if (s < 60) return `${Math.round(s)} s`;
   const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s - m * 60)} s`;
+  const sec = Math.round(s - m * 60);
+  if (m < 60) return sec ? `${m} min ${sec} s` : `${m} min`;
   const h = Math.floor(m / 60);
-  return `${h} h ${m - h * 60} min`;
+  return m - h * 60 ? `${h} h ${m - h * 60} min` : `${h} h`;
 }
 
 /** "12 s ago", "3 min ago". */

@@ -37,7 +37,7 @@ function card(t) {
       fact('timeout', duration(t.defaults?.timeoutMs)),
       fact('priority', String(t.defaults?.priority ?? '—')),
       fact('attempts', String(t.defaults?.maxAttempts ?? '—')),
-      fact('typical run', d.count ? `p50 ${duration(d.p50)} · p95 ${duration(d.p95)} (${d.count} runs)` : 'no runs yet'),
+      fact('typical run', d.count ? `p50 ${duration(d.p50)} · p95 ${duration(d.p95)} (${d.count} ${d.count === 1 ? 'run' : 'runs'})` : 'no runs yet'),
     ),
   );
 }
