@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrandClient, type TaskView } from '@errand/client';
+import { waitFor } from '@errand/testing';
 import { System, http, waitState } from './harness.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -58,5 +60,38 @@ describe('the errand CLI for people and for programs', () => {
     expect(status.stdout).toContain('Result: "ada"');
     const history = await errand(sys, ['history', ids[0]!]);
     expect(history.stdout).toMatch(/Timeline:\n {2}… waited in the queue\s+\S+\n {2}▶ ran attempt 1\s+\S+ {2}→ completed/);
+  });
+
+  it('errand top draws the running tasks, the queue and the types (one screen when not on a terminal)', async () => {
+    const running = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 20_000 }, user: 'cy' });
+    await waitState(sys, running.body.id as string, ['running']);
+    const out = await errand(sys, ['top']);
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/1 running, 0 queued/);
+    expect(out.stdout).toMatch(new RegExp(`${running.body.id}\\s+demo\\.sleep\\s+cy\\s+[█░]+\\s+\\d+%`));
+    expect(out.stdout).toMatch(/TASK TYPES[\s\S]*demo\.noop\s+default/);
+    await http(sys, 'POST', `/v1/tasks/${running.body.id}/cancel`, {});
+  });
+
+  it('ErrandClient.changes streams the live task views', async () => {
+    const client = new ErrandClient({ baseUrl: sys.url });
+    const ac = new AbortController();
+    const seen: TaskView[] = [];
+    let done = false;
+    const reading = (async () => {
+      for await (const c of client.changes({ user: 'dee' }, { signal: ac.signal })) {
+        if (c.kind === 'task') seen.push(c.view);
+        if (c.kind === 'task' && c.view.state === 'completed') break;
+      }
+      done = true;
+    })();
+    // a task that runs a second: its later changes come after the stream is open, whenever it opened
+    const sub = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 1_000, steps: 4 }, user: 'dee' });
+    await waitFor(() => done, { timeoutMs: 15_000, what: 'the completed view on the change stream' });
+    ac.abort();
+    await reading;
+    expect(seen.at(-1)).toMatchObject({ id: sub.body.id, state: 'completed' });
+    expect(seen.some((v) => v.state === 'running' && v.progress.percent > 0)).toBe(true);
+    expect(seen.every((v) => v.user === 'dee' && v.result === undefined)).toBe(true);
   });
 });
