@@ -1,88 +1,17 @@
 #!/usr/bin/env node
 // The `errand` command line: `pnpm errand <command>` (see USAGE in cli-args.ts).
-import { isTerminalState, type ErrandEvent, type TaskView } from '@errand/contracts';
+import { isTerminalState, type ErrandEvent } from '@errand/contracts';
 import { parseCli, UsageError, USAGE, type Cli } from './cli-args.ts';
 import { describeEvent } from './describe.ts';
 import { isErrandError } from './errors.ts';
 import { ErrandClient } from './http.ts';
 import { formatDuration, renderProgress } from './progress.ts';
-import type { TaskTypeListing } from './types.ts';
-import { formatHistory, formatList, formatStatus, formatTop, table } from './cli-format.ts';
+import { top } from './cli-top.ts';
+import { formatHistory, formatList, formatStatus, table } from './cli-format.ts';
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
-
-/**
- * `errand top`: running and queued tasks kept current by the live task list
- * (SSE), redrawn on each change (at most 4 times a second) and every second;
- * the task types (workers, free slots) are read again every 5 s. Ctrl-C quits.
- * Not on a terminal: one screen, then exit.
- */
-async function top(client: ErrandClient): Promise<number> {
-  const tasks = new Map<string, TaskView>();
-  let types: TaskTypeListing['items'] = [];
-  const load = async () => {
-    const [running, queued, t] = await Promise.all([
-      client.list({ state: 'running', limit: 1000 }),
-      client.list({ state: 'queued', limit: 1000 }),
-      client.taskTypes(),
-    ]);
-    tasks.clear();
-    for (const v of [...running.items, ...queued.items]) tasks.set(v.id, v);
-    types = t.items;
-  };
-  const screen = () => {
-    const all = [...tasks.values()];
-    return formatTop({ running: all.filter((v) => v.state === 'running'), queued: all.filter((v) => v.state === 'queued'), types, now: Date.now(), columns: process.stdout.columns });
-  };
-  await load();
-  if (!process.stdout.isTTY) {
-    say(screen());
-    return 0;
-  }
-  const ac = new AbortController();
-  const onSigint = () => ac.abort();
-  process.once('SIGINT', onSigint);
-  let drawn = 0;
-  let pending: NodeJS.Timeout | undefined;
-  const draw = () => {
-    pending = undefined;
-    drawn = Date.now();
-    process.stdout.write(`\u001b[H\u001b[2J${screen()}\n\n(live; Ctrl-C to quit)\n`);
-  };
-  const soon = () => {
-    if (!pending) pending = setTimeout(draw, Math.max(0, 250 - (Date.now() - drawn)));
-  };
-  const clock = setInterval(draw, 1000);
-  const typesTimer = setInterval(() => void client.taskTypes().then((t) => (types = t.items), () => undefined), 5000);
-  draw();
-  try {
-    while (!ac.signal.aborted) {
-      try {
-        for await (const c of client.changes({}, { signal: ac.signal })) {
-          if (c.kind === 'resync') await load();
-          else if (c.view.state === 'running' || c.view.state === 'queued') tasks.set(c.view.id, c.view);
-          else tasks.delete(c.view.id);
-          soon();
-        }
-      } catch (err) {
-        if (ac.signal.aborted) break;
-        if (isErrandError(err) && !err.retryable) throw err;
-      }
-      if (ac.signal.aborted) break;
-      // the stream broke: changes may have been missed
-      await new Promise((r) => setTimeout(r, 1000));
-      await load().catch(() => undefined);
-    }
-  } finally {
-    clearInterval(clock);
-    clearInterval(typesTimer);
-    if (pending) clearTimeout(pending);
-    process.removeListener('SIGINT', onSigint);
-  }
-  return 0;
-}
 
 /** Follow a task until it ends, showing a live progress bar on a terminal; returns the exit code. */
 async function watchTask(client: ErrandClient, id: string, json: boolean): Promise<number> {
@@ -224,7 +153,7 @@ export async function run(cli: Cli): Promise<number> {
       return 0;
     }
     case 'top':
-      return await top(client);
+      return await top(client, say);
     default: {
       const never: never = c;
       return never;
