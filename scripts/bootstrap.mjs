@@ -100,21 +100,27 @@ function ensureDependencies(pnpm) {
   writeFileSync(join(ROOT, 'node_modules', STAMP), `${new Date().toISOString()}\n`);
 }
 
-function ensureNatsServer() {
-  if (process.env.ERRAND_SKIP_NATS_INSTALL === '1') return;
-  const bin = process.env.NATS_SERVER_BIN;
-  if (bin && (existsSync(bin) || which(bin))) return;
-  if (which('nats-server')) return;
-  say('nats-server is missing: installing it with apt-get');
+/**
+ * Install a Debian package with apt-get when its program is not on PATH (as
+ * root, or through sudo). Debian puts some programs in /usr/sbin, which a
+ * normal user's PATH may lack: it is added then.
+ */
+export function ensureAptTool(program, pkg = program) {
+  if (which(program)) return;
+  if (existsSync(`/usr/sbin/${program}`)) {
+    process.env.PATH = `/usr/sbin${delimiter}${process.env.PATH ?? ''}`;
+    return;
+  }
+  say(`${program} is missing: installing ${pkg} with apt-get`);
   if (!which('apt-get')) {
-    throw new BootstrapError('nats-server is not on PATH and apt-get is not available: install nats-server (https://github.com/nats-io/nats-server/releases) and try again');
+    throw new BootstrapError(`${program} is not on PATH and apt-get is not available: install ${pkg} and try again`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   let prefix = [];
   if (!isRoot) {
     if (!which('sudo')) {
-      throw new BootstrapError('nats-server is missing and this is not root (and sudo is not available): run `apt-get update && apt-get install -y nats-server` as root');
+      throw new BootstrapError(`${program} is missing and this is not root (and sudo is not available): run \`apt-get update && apt-get install -y ${pkg}\` as root`);
     }
     // -n: never prompt for a password unless a person sits at a terminal.
     prefix = process.stdin.isTTY && !process.env.CI ? ['sudo'] : ['sudo', '-n'];
@@ -123,18 +129,26 @@ function ensureNatsServer() {
   const step = (args) => {
     const r = run(cmd, [...pre, ...args], { env });
     if (!r.ok) {
-      throw new BootstrapError(
-        `\`${[cmd, ...pre, ...args].join(' ')}\` failed (${r.why}): install nats-server as root (apt-get install -y nats-server) and try again`,
-      );
+      throw new BootstrapError(`\`${[cmd, ...pre, ...args].join(' ')}\` failed (${r.why}): install ${pkg} as root (apt-get install -y ${pkg}) and try again`);
     }
   };
   step(['update']);
-  step(['install', '-y', '--no-install-recommends', 'nats-server']);
-  if (!which('nats-server') && !existsSync('/usr/sbin/nats-server')) {
-    throw new BootstrapError('apt-get installed nats-server but it is not on PATH');
-  }
-  // Debian puts it in /usr/sbin, which a normal user's PATH may lack.
-  if (!which('nats-server')) process.env.PATH = `/usr/sbin${delimiter}${process.env.PATH ?? ''}`;
+  step(['install', '-y', '--no-install-recommends', pkg]);
+  if (!which(program) && existsSync(`/usr/sbin/${program}`)) process.env.PATH = `/usr/sbin${delimiter}${process.env.PATH ?? ''}`;
+  if (!which(program)) throw new BootstrapError(`apt-get installed ${pkg} but ${program} is not on PATH`);
+}
+
+function ensureNatsServer() {
+  if (process.env.ERRAND_SKIP_NATS_INSTALL === '1') return;
+  const bin = process.env.NATS_SERVER_BIN;
+  if (bin && (existsSync(bin) || which(bin))) return;
+  ensureAptTool('nats-server');
+}
+
+/** What only the tests need: Chromium for the dashboard's browser test, Prometheus for the /metrics test. */
+export function ensureTestTools() {
+  ensureAptTool('chromium');
+  ensureAptTool('prometheus');
 }
 
 /**

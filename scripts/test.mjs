@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { bootstrap, ROOT } from './bootstrap.mjs';
+import { bootstrap, ensureTestTools, ROOT } from './bootstrap.mjs';
 
 const extra = process.argv.slice(2).filter((a) => a !== '--');
 const failFast = process.env.ERRAND_TEST_FAIL_FAST === '1';
@@ -63,6 +63,7 @@ function main() {
   let pnpm;
   try {
     ({ pnpm } = bootstrap());
+    ensureTestTools();
   } catch (err) {
     process.stderr.write(`[test] bootstrap failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stdout.write('0 passed, 1 failed\n');

@@ -37,6 +37,12 @@ describe('parseCli', () => {
     expect(parseCli(['status', 'T1', '--url', 'http://x', '--api-key', 'k2'], env)).toMatchObject({ url: 'http://x', apiKey: 'k2' });
   });
 
+  it('takes the common options before or after the command', () => {
+    expect(parseCli(['--json', 'list', '--url', 'http://x'])).toMatchObject({ json: true, url: 'http://x', command: { cmd: 'list' } });
+    expect(parseCli(['top', '--json'])).toMatchObject({ json: true, command: { cmd: 'top' } });
+    expect(() => parseCli(['top', 'extra'])).toThrow(UsageError);
+  });
+
   it('parses list filters and checks the state', () => {
     expect(parseCli(['list', '--state', 'queued', '--limit', '5']).command).toEqual({ cmd: 'list', query: { state: 'queued', limit: 5 } });
     expect(() => parseCli(['list', '--state', 'sleeping'])).toThrow(/--state must be one of/);

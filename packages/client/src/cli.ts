@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // The `errand` command line: `pnpm errand <command>` (see USAGE in cli-args.ts).
-import { clientEnv } from '@errand/config';
 import { isTerminalState, type ErrandEvent } from '@errand/contracts';
 import { parseCli, UsageError, USAGE, type Cli } from './cli-args.ts';
 import { describeEvent } from './describe.ts';
 import { isErrandError } from './errors.ts';
-import { loadMcpConfig } from '@errand/config';
 import { ErrandClient } from './http.ts';
+import { formatDuration, renderProgress } from './progress.ts';
+import { top } from './cli-top.ts';
+import { formatHistory, formatList, formatStatus, table } from './cli-format.ts';
+import { clientEnv, loadMcpConfig } from '@errand/config';
 import { serveMcpStdio } from './mcp.ts';
-import { renderProgress } from './progress.ts';
 
 const print = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+const say = (text: string) => process.stdout.write(`${text}\n`);
+const ms = (v: unknown) => (typeof v === 'number' ? formatDuration(v) : '-');
 
 /** Follow a task until it ends, showing a live progress bar on a terminal; returns the exit code. */
 async function watchTask(client: ErrandClient, id: string, json: boolean): Promise<number> {
@@ -83,7 +86,8 @@ export async function run(cli: Cli): Promise<number> {
     case 'submit': {
       const accepted = await client.submit(c.body);
       if (!c.watch) {
-        print(accepted);
+        if (cli.json) print(accepted);
+        else say(`Task ${accepted.id} ${accepted.state}${accepted.position !== undefined ? ` (${accepted.position} ahead)` : ''}. Follow it: errand watch ${accepted.id}`);
         return 0;
       }
       process.stderr.write(`task ${accepted.id} ${accepted.state}\n`);
@@ -91,30 +95,67 @@ export async function run(cli: Cli): Promise<number> {
     }
     case 'watch':
       return await watchTask(client, c.id, cli.json);
-    case 'status':
-      print(await client.status(c.id));
+    case 'status': {
+      const view = await client.status(c.id);
+      if (cli.json) print(view);
+      else say(formatStatus(view, Date.now()));
       return 0;
-    case 'history':
-      print(await client.events(c.id));
+    }
+    case 'history': {
+      const events = await client.events(c.id);
+      if (cli.json) print(events);
+      else say(formatHistory(events, Date.now(), describeEvent));
       return 0;
+    }
     case 'result':
       print(await client.result(c.id));
       return 0;
-    case 'cancel':
-      print(await client.cancel(c.id, { ...(c.reason ? { reason: c.reason } : {}), ...(c.discardPartial ? { discardPartial: true } : {}) }));
+    case 'cancel': {
+      const r = await client.cancel(c.id, { ...(c.reason ? { reason: c.reason } : {}), ...(c.discardPartial ? { discardPartial: true } : {}) });
+      if (cli.json) print(r);
+      else say(isTerminalState(r.state) ? `Task ${r.id} is ${r.state}.` : `Cancel of task ${r.id} requested; it is ${r.state} for now.`);
       return 0;
-    case 'retry':
-      print(await client.retry(c.id));
+    }
+    case 'retry': {
+      const r = await client.retry(c.id);
+      if (cli.json) print(r);
+      else say(`Task ${r.id} will run again (${r.state}). Follow it: errand watch ${r.id}`);
       return 0;
-    case 'list':
-      print(await client.list(c.query));
+    }
+    case 'list': {
+      const page = await client.list(c.query);
+      if (cli.json) print(page);
+      else say(formatList(page.items, Date.now(), page.nextCursor));
       return 0;
-    case 'types':
-      print(await client.taskTypes());
+    }
+    case 'types': {
+      const types = await client.taskTypes();
+      if (cli.json) print(types);
+      else {
+        const rows = types.items.map((t) => {
+          const x = t as typeof t & { live?: boolean; workers?: number };
+          const d = t.observedDurationMs;
+          return [t.name, t.pool, x.live === undefined ? '' : x.live ? 'live' : 'offline', x.workers === undefined ? '' : String(x.workers), d?.count ? `${ms(d.p50)} / ${ms(d.p95)}` : '-', t.description ?? ''];
+        });
+        say(table(['TYPE', 'POOL', 'STATE', 'WORKERS', 'P50 / P95', 'DESCRIPTION'], rows));
+      }
       return 0;
-    case 'metrics':
-      print(await client.metrics());
+    }
+    case 'metrics': {
+      const m = await client.metrics();
+      if (cli.json) print(m);
+      else {
+        const rows = Object.entries(m.byType).map(([type, raw]) => {
+          const x = raw as { terminal?: number; failureRate?: number | null; completionMs?: Record<string, unknown>; queueWaitMs?: Record<string, unknown> };
+          const rate = typeof x.failureRate === 'number' ? `${(x.failureRate * 100).toFixed(1)}%` : '-';
+          return [type, String(x.terminal ?? 0), ms(x.completionMs?.avg), ms(x.completionMs?.p50), ms(x.completionMs?.p95), ms(x.queueWaitMs?.avg), ms(x.queueWaitMs?.p95), rate];
+        });
+        say(rows.length ? table(['TYPE', 'ENDED', 'RUN AVG', 'P50', 'P95', 'WAIT AVG', 'WAIT P95', 'FAILED'], rows) : 'No task has ended yet.');
+      }
       return 0;
+    }
+    case 'top':
+      return await top(client, say);
     case 'mcp': {
       // stdout carries the protocol from here on: nothing else is printed there; serves until stdin closes
       const mcp = loadMcpConfig();

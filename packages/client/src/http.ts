@@ -1,4 +1,4 @@
-import { isTerminalEvent, isTerminalState, type ErrandEvent, type SubmitBody, type TaskView } from '@errand/contracts';
+import { isTerminalEvent, isTerminalState, type ErrandEvent, type SubmitBody, type TaskState, type TaskView } from '@errand/contracts';
 import { ErrandClientError, fromErrorBody } from './errors.ts';
 import { readSse } from './sse.ts';
 import type { RunOutcome } from '@errand/mcp';
@@ -10,6 +10,7 @@ import type {
   ListOptions,
   MetricsSummary,
   TaskList,
+  TaskChange,
   TaskResult,
   TaskTypeListing,
   WatchedEvent,
@@ -179,6 +180,37 @@ export class ErrandClient {
       // the stream broke before the task ended (a restarting intake, a proxy): resume after `last`
       await sleep(delay, opts.signal);
       delay = Math.min(delay * 2, 10_000);
+    }
+  }
+
+  /**
+   * The tenant's task changes, live (`GET /v1/tasks` as SSE): each changed
+   * task's view (without `result`), or `resync` when the client fell behind
+   * and should load the list again. Ends when `signal` aborts or the stream
+   * breaks (load the list again, then call it again).
+   */
+  async *changes(filter: { state?: TaskState; user?: string; type?: string } = {}, opts: { signal?: AbortSignal } = {}): AsyncGenerator<TaskChange> {
+    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]);
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}/v1/tasks${q.size ? `?${q}` : ''}`, {
+        headers: { ...this.headers(), accept: 'text/event-stream' },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw toClientError(err, this.baseUrl);
+    }
+    if (!res.ok) throw await errorOf(res);
+    if (!res.body) throw new ErrandClientError('bad_response', 'the change stream has no body');
+    try {
+      for await (const m of readSse(res.body)) {
+        if (m.event === 'resync') yield { kind: 'resync' };
+        else if (m.event === 'task' && m.data) yield { kind: 'task', view: JSON.parse(m.data) as TaskView };
+      }
+    } catch (err) {
+      if (opts.signal?.aborted) return;
+      throw toClientError(err, this.baseUrl);
     }
   }
 

@@ -57,3 +57,6 @@ export interface WatchedEvent {
 }
 
 export type ListOptions = ListQuery;
+
+/** One message of the live task list (`ErrandClient.changes`). */
+export type TaskChange = { kind: 'task'; view: TaskView } | { kind: 'resync' };

@@ -103,6 +103,8 @@ const envSchema = z.object({
   ERRAND_HISTORY_DAYS: int(1).default(30),
   /** how long an MCP tool call waits for its task before answering that it runs in the background */
   ERRAND_MCP_BUDGET_MS: int(0).default(15_000),
+  /** the bearer token `GET /metrics` requires when API keys are configured; unset = /metrics answers 404 then */
+  ERRAND_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -11,7 +11,7 @@ import {
 import { injectTrace, type Context } from '@errand/telemetry';
 import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
 import { isMessageNotFound, isStreamNotFound } from './errors.ts';
-import { followLog, readTaskEvents, type Following, type LogCore, type StoredEvent, type TaskEvents } from './readers.ts';
+import { followLog, readTaskEvents, type Following, type LogCore, type StoredEvent, type TaskEvents, type FollowOptions } from './readers.ts';
 
 export type { Following, StoredEvent, TaskEvents };
 
@@ -128,7 +128,7 @@ export class EventLog {
    * consumer, calling `onEvent` in order; survives reconnects. `onCaughtUp`
    * fires once, when the log's last sequence at the start has been passed.
    */
-  follow(opts: { fromSeq?: number; filter?: string; onEvent: (e: StoredEvent) => void; onCaughtUp?: () => void }): Promise<Following> {
+  follow(opts: FollowOptions): Promise<Following> {
     return followLog(this.core, opts);
   }
 

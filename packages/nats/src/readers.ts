@@ -1,6 +1,7 @@
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { STREAMS, subjects, type ErrandEvent } from '@errand/contracts';
+import { observeGauge } from '@errand/telemetry';
 
 /**
  * Reading the log with ordered consumers, for `EventLog`: one task's events
@@ -24,6 +25,18 @@ export interface TaskEvents extends AsyncIterable<StoredEvent> {
 export interface Following {
   stop(): Promise<void>;
   lastSeq(): number;
+  /** events in the log this follower has not read yet, as the server last counted */
+  lag(): number;
+}
+
+/** What to follow, and where each event goes. */
+export interface FollowOptions {
+  fromSeq?: number;
+  filter?: string;
+  onEvent: (e: StoredEvent) => void;
+  onCaughtUp?: () => void;
+  /** names the follower in the `errand.consumer.lag` metric */
+  name?: string;
 }
 
 /** What the readers need of the event log: its handles stay inside the package. */
@@ -84,19 +97,16 @@ export function readTaskEvents(log: LogCore, tenant: string, taskId: string, opt
  * consumer, calling `onEvent` in order. Returns a stop function.
  * `onCaughtUp` fires once, when the log's last sequence at the start has been passed.
  */
-export async function followLog(
-log: LogCore,
-opts: {
-  fromSeq?: number;
-  filter?: string;
-  onEvent: (e: StoredEvent) => void;
-  onCaughtUp?: () => void;
-},
-): Promise<Following> {
+export async function followLog(log: LogCore, opts: FollowOptions): Promise<Following> {
   const jsm = await log.jsm();
   const info = await jsm.streams.info(STREAMS.events);
   const target = info.state.last_seq;
   let applied = (opts.fromSeq ?? 1) - 1;
+  // messages after the last one read, as the server counted when it sent it: the lag behind the log
+  let pending = Math.max(0, target - applied);
+  const unobserve = observeGauge('errand.consumer.lag', 'Events in the log this follower has not read yet', '{event}', () => pending, {
+    consumer: opts.name ?? 'event-log',
+  });
   let caughtUp = false;
   const markCaughtUp = () => {
     if (!caughtUp && applied >= target) {
@@ -126,6 +136,7 @@ opts: {
       callback: (m: JsMsg) => {
         if (m.seq <= applied) return; // seen before a restart of the consumer
         applied = m.seq;
+        pending = m.info.pending;
         const e = log.decode(jsMsgParts(m));
         if (e) opts.onEvent(e);
         markCaughtUp();
@@ -163,11 +174,12 @@ opts: {
   })();
   const stop = async () => {
     stopped = true;
+    unobserve();
     log.open.delete(stop);
     await dispose();
   };
   log.open.add(stop);
-  return { lastSeq: () => applied, stop };
+  return { lastSeq: () => applied, lag: () => pending, stop };
 }
 
 export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {

@@ -5,6 +5,7 @@ import { defaultResource, resourceFromAttributes } from '@opentelemetry/resource
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { metricReadersFromEnv, startRuntimeMetrics } from './metrics.ts';
 
 export interface Telemetry {
   /** flush and stop; never rejects */
@@ -50,6 +51,7 @@ export function startTelemetry(serviceName: string): Telemetry {
     return { exporting: false, shutdown: async () => undefined };
   }
   const exporting = tracesExporterConfigured();
+  const readers = metricReadersFromEnv();
   const sdk = new NodeSDK({
     // detected resources (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) are merged over this
     resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
@@ -59,11 +61,17 @@ export function startTelemetry(serviceName: string): Telemetry {
     // the services log to stdout, not through the OpenTelemetry logs API: no log exporter
     logRecordProcessors: [],
     instrumentations: [],
+    // runtime metrics (event-loop lag, consumer lag, deliveries in flight): see metrics.ts
+    ...(readers.length ? { metricReaders: readers } : {}),
   });
   sdk.start();
+  const stopRuntime = startRuntimeMetrics();
   return {
     exporting,
-    // flushes the last spans; a collector that is down must not fail a service's stop (OTEL_LOG_LEVEL shows why)
-    shutdown: () => sdk.shutdown().catch((err: unknown) => diag.warn(`telemetry shutdown: ${(err as Error).message}`)),
+    // flushes the last spans and metrics; a collector that is down must not fail a service's stop (OTEL_LOG_LEVEL shows why)
+    shutdown: () => {
+      stopRuntime();
+      return sdk.shutdown().catch((err: unknown) => diag.warn(`telemetry shutdown: ${(err as Error).message}`));
+    },
   };
 }

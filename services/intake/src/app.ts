@@ -23,6 +23,11 @@ import { eventRoutes } from './http/events.ts';
 import { catalogRoutes } from './http/catalog.ts';
 import { healthRoutes, type Readiness } from './http/health.ts';
 import { mcpRoutes } from './http/mcp.ts';
+import { metricsRoutes } from './http/metrics.ts';
+import { dashboardRoutes } from './http/dashboard.ts';
+import { PromMetrics } from './adapters/prometheus.ts';
+import { WorkerBeats } from './adapters/workers.ts';
+import { countEvent } from './domain/metrics.ts';
 
 export const VERSION = '0.1.0';
 /** Task types every deployment has (DESIGN.md): readiness waits for a worker to register them. */
@@ -58,19 +63,26 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
   const stores = await openStores(nc);
   const log = opts.log ?? createLogger('intake');
   const events = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
+  const types = new TypeCatalog(nc, { leaseMs: config.ERRAND_LEASE_MS, log });
+  const workers = new WorkerBeats(config.ERRAND_LEASE_MS, log);
+  const metrics = new PromMetrics(() => workers.pools((t) => types.get(t)?.info.pool));
   const ctx: IntakeContext = {
     config,
     nc,
     log,
     events,
     readModel: new ReadModel(events),
-    types: new TypeCatalog(nc, { leaseMs: config.ERRAND_LEASE_MS, log }),
+    types,
+    metrics,
+    workers,
     params: new ParamsValidator(),
     secrets: new SecretStore(nc, new SecretBox(loadSecretKey(config))),
     allow: parseAllowList(config.webhookAllow),
     stores,
     connection: { up: !nc.isClosed() },
   };
+  // counted in the fold of every event, so every intake serves the same totals
+  ctx.readModel.projection.onChange((c) => countEvent(metrics, c.before, c.after, c.event));
   const app = buildHttp(ctx, () => ready());
   let service: Service | undefined;
 
@@ -100,6 +112,7 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     async start() {
       void watchConnection().catch(() => undefined);
       await ctx.types.start();
+      workers.start(nc);
       await ctx.readModel.start();
       service = await startApi(ctx, VERSION);
       await app.ready();
@@ -109,6 +122,7 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
       await app.close();
       await ctx.readModel.stop();
       ctx.types.close();
+      workers.stop();
       events.close();
     },
   };
@@ -158,5 +172,7 @@ function buildHttp(ctx: IntakeContext, ready: () => Promise<Readiness>): Fastify
   void app.register(catalogRoutes(ctx));
   void app.register(healthRoutes(ctx, ready));
   void app.register(mcpRoutes(ctx, VERSION));
+  void app.register(metricsRoutes(ctx));
+  void app.register(dashboardRoutes(ctx));
   return app;
 }

@@ -8,6 +8,8 @@ import type { AllowList } from '@errand/netguard';
 import type { ReadModel } from './adapters/read-model.ts';
 import type { TypeCatalog } from '@errand/catalog';
 import type { ParamsValidator } from './ops/params.ts';
+import type { PromMetrics } from './adapters/prometheus.ts';
+import type { WorkerBeats } from './adapters/workers.ts';
 
 /** Everything the operations need, built once by `buildIntake`. */
 export interface IntakeContext {
@@ -21,6 +23,10 @@ export interface IntakeContext {
   params: ParamsValidator;
   secrets: SecretStore;
   allow: AllowList;
+  /** the `/metrics` registry, counted in the read model's fold */
+  metrics: PromMetrics;
+  /** live workers from their heartbeats (per pool, for the worker gauges) */
+  workers: WorkerBeats;
   /** opened by `buildIntake` before the context exists */
   stores: Stores;
   /** false while the NATS connection is down */

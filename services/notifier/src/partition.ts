@@ -1,3 +1,4 @@
+import { observeGauge } from '@errand/telemetry';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, parseEventSubject } from '@errand/contracts';
@@ -46,6 +47,9 @@ export class Partition {
   /** tasks with no targets (most tasks of a busy system): bounded, a task that falls out takes the ordinary path */
   private readonly noTargets = new Set<string>();
   active = false;
+  /** messages of the consumer not yet delivered to us, as the last one said (its lag behind the log) */
+  private pending = 0;
+  private unobserve: (() => void)[] = [];
 
   constructor(
     readonly index: number,
@@ -84,6 +88,7 @@ export class Partition {
   }
 
   private accept(m: JsMsg): void {
+    this.pending = m.info.pending;
     const seen = this.shared.log.decode(jsMsgParts(m));
     if (!seen || !parseEventSubject(m.subject)) {
       m.term(); // unreadable: logged by the log's decoder, never redelivered
@@ -126,12 +131,18 @@ export class Partition {
       }
     })();
     this.active = true;
+    const attrs = { consumer: this.consumer, partition: this.index };
+    this.unobserve = [
+      observeGauge('errand.consumer.lag', 'Events in the log this consumer has not read yet', '{event}', () => this.pending, attrs),
+      observeGauge('errand.notifier.deliveries.in_flight', 'Events held while their deliveries are sent or retried', '{event}', () => this.held.size, attrs),
+    ];
     this.shared.logger.info('delivering', { consumer: this.consumer, partition: this.index, partitions: this.count });
   }
 
   /** Stop reading, let running handlers finish or give their events back (nak) for the next notifier. */
   async deactivate(): Promise<void> {
     this.active = false;
+    for (const stop of this.unobserve.splice(0)) stop();
     this.abort.abort();
     await this.iter?.close().catch(() => undefined);
     this.iter = undefined;

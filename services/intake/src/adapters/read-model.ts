@@ -33,6 +33,7 @@ export class ReadModel {
 
   async start(): Promise<void> {
     this.follower = await this.events.follow({
+      name: 'intake-read-model',
       onEvent: ({ event, seq }) => {
         this.projection.apply(event, seq);
         this.wakeTask(taskKey(event.tenant, event.taskId));

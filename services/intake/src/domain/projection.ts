@@ -1,6 +1,7 @@
 import { applyTaskEvent, evolveTask, isTerminalState, taskKey, type ErrandEvent, type TaskRecord, type TaskState } from '@errand/contracts';
 import { Window } from './stats.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import type { Before } from './metrics.ts';
 
 export const LIST_DEFAULT_LIMIT = 50;
 export const LIST_MAX_LIMIT = 1000;
@@ -48,6 +49,14 @@ export class BadCursor extends Error {
 
 const key = taskKey;
 
+/** One folded event: the task's state before it (undefined for a new task), its record after it. */
+export interface TaskChange {
+  before: Before | undefined;
+  after: TaskRecord;
+  event: ErrandEvent;
+  seq: number;
+}
+
 /**
  * The intake's read model: every task folded with `evolveTask`, the tenants'
  * tasks in submission order for lists, and per-type metrics over a bounded
@@ -60,8 +69,15 @@ export class Projection {
   private readonly windows = new Map<string, Map<string, TypeWindow>>();
   /** the stream sequence of the last message folded (or skipped) */
   private applied = 0;
+  private readonly listeners = new Set<(c: TaskChange) => void>();
 
   constructor(private readonly windowSize = 1000) {}
+
+  /** Call `fn` after each event that changed a task (metrics, live lists); returns its removal. */
+  onChange(fn: (c: TaskChange) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
 
   get appliedSeq(): number {
     return this.applied;
@@ -86,6 +102,7 @@ export class Projection {
       const before = { state: existing.state, firstStartedAt: existing.firstStartedAt } as TaskRecord;
       if (!applyTaskEvent(existing, e, seq)) return existing;
       this.observe(before, existing);
+      this.emit({ before, after: existing, event: e, seq });
       return existing;
     }
     const before = undefined;
@@ -98,7 +115,12 @@ export class Projection {
       list.push({ seq, id: e.taskId });
     }
     this.observe(before, after);
+    this.emit({ before: undefined, after, event: e, seq });
     return after;
+  }
+
+  private emit(c: TaskChange): void {
+    for (const fn of this.listeners) fn(c);
   }
 
   get(tenant: string, id: string): TaskRecord | undefined {

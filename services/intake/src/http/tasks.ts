@@ -7,10 +7,15 @@ import { cancel, result, retry, status } from '../ops/tasks.ts';
 import { list } from '../ops/queries.ts';
 import { tokenParam, traced } from './common.ts';
 import { docs } from './schemas.ts';
+import { liveList } from './live.ts';
 
 /** Submit, status, list, result, cancel and retry. */
 export function taskRoutes(ctx: IntakeContext) {
+  const live = new Set<() => void>();
   return async (app: FastifyInstance) => {
+    app.addHook('onClose', async () => {
+      for (const close of [...live]) close();
+    });
     app.post('/v1/tasks', { schema: docs.submit }, async (req, reply) => {
       const answer = await traced('errand.submit', req, () => submit(ctx, req.tenant, req.body));
       return reply.code(202).send(answer);
@@ -21,7 +26,11 @@ export function taskRoutes(ctx: IntakeContext) {
       return reply.code(202).send(answer);
     });
 
-    app.get('/v1/tasks', { schema: docs.list }, async (req) => traced('errand.list', req, () => list(ctx, req.tenant, req.query)));
+    app.get('/v1/tasks', { schema: docs.list }, async (req, reply) => {
+      // the same list, live: the tenant's task changes as SSE (the dashboard)
+      if (/text\/event-stream/.test(req.headers.accept ?? '')) return liveList(ctx, live, req, reply);
+      return traced('errand.list', req, () => list(ctx, req.tenant, req.query));
+    });
 
     app.get('/v1/tasks/:id', { schema: docs.status }, async (req) => {
       const id = tokenParam(req);
