@@ -667,7 +667,7 @@ describe('notifier crashes and replicas (200 and 100 tasks with webhooks)', () =
     await active[0]!.stop('SIGTERM');
     const atStop = finals(rx.hitsTo(url)).size;
     await submitting;
-    await standby.waitForLog(/took the notifier lease/, 20_000);
+    await standby.waitForLog(/took the lease/, 20_000);
     await waitFor(() => finals(rx.hitsTo(url)).size === 100, { timeoutMs: 60_000, what: 'the final message of all 100 tasks' });
     const hits = rx.hitsTo(url);
     console.log(`notifier SIGTERM: ${atStop}/100 final messages acknowledged at the stop, ${rx.duplicates(hits).length} duplicates on the wire`);

@@ -33,6 +33,6 @@ describe('the one configuration', () => {
     expect(logLevel({ LOG_LEVEL: 'debug' })).toBe('debug');
     expect(logLevel({ LOG_LEVEL: 'loud' })).toBe('info');
     expect(logLevel({})).toBe('info');
-    expect(clientEnv({ ERRAND_URL: 'http://x:1', NATS_URL: '', OTHER: 'y' })).toEqual({ ERRAND_URL: 'http://x:1', NATS_URL: 'nats://127.0.0.1:4222' });
+    expect(clientEnv({ ERRAND_URL: 'http://x:1', NATS_URL: '', OTHER: 'y' })).toEqual({ ERRAND_URL: 'http://x:1', NATS_URL: 'nats://127.0.0.1:4222', ERRAND_TENANT: 'default' });
   });
 });
