@@ -11,7 +11,7 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 /** Run the `errand` CLI as a person would (`pnpm errand`), against the system's intake. */
 function errand(sys: System, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'packages', 'client', 'src', 'cli.ts'), ...args], {
+    const child = spawn(process.execPath, ['--conditions=development', '--import', 'tsx', join(ROOT, 'packages', 'client', 'src', 'cli.ts'), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ERRAND_URL: sys.url },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -42,7 +42,7 @@ async function overStdio(): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     // what `pnpm -s errand mcp` runs
-    args: ['--import', 'tsx', join(ROOT, 'packages/client/src/cli.ts'), 'mcp'],
+    args: ['--conditions=development', '--import', 'tsx', join(ROOT, 'packages/client/src/cli.ts'), 'mcp'],
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ERRAND_URL: sys.url, ERRAND_API_KEY: KEY, ERRAND_MCP_BUDGET_MS: String(BUDGET_MS) },
     stderr: 'pipe',

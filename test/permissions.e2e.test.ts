@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
-import { Kvm } from '@nats-io/kv';
-import { jetstreamManager } from '@nats-io/jetstream';
 import { nkeys } from '@nats-io/transport-node';
-import { BUCKETS, encodeJson, makeEvent, subjects, type TaskTypeInfo } from '@errand/contracts';
+import { encodeJson, makeEvent, subjects } from '@errand/contracts';
 import { natsConnectOptions, natsSettings } from '@errand/config';
-import { connectNats, EventLog } from '@errand/nats';
+import { connectNats } from '@errand/nats';
 import { ErrandNatsClient } from '@errand/client';
 import { generate } from '@errand/deploy';
 import { waitFor } from '@errand/testing';
@@ -40,25 +38,6 @@ function violations(nc: NatsConnection): InstanceType<typeof errors.PermissionVi
   return seen;
 }
 
-async function registerBuiltInTypes(): Promise<void> {
-  // as the worker's own user: its types go to KV errand_types
-  const nc = await connectNats({ name: 'errand-worker', settings: natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed('worker') }) });
-  // the services provision the buckets as they start
-  const jsm = await jetstreamManager(sys.nc);
-  await waitFor(async () => Boolean(await jsm.streams.info(`KV_${BUCKETS.types}`).catch(() => undefined)), {
-    timeoutMs: 30_000,
-    what: `bucket ${BUCKETS.types}`,
-  }).catch((err: unknown) => {
-    throw new Error(`${(err as Error).message}; the services said:\n${sys.logs().slice(-4000)}`);
-  });
-  const kv = await new Kvm(nc).open(BUCKETS.types);
-  for (const name of ['demo.noop', 'demo.sleep', 'demo.report']) {
-    const t: TaskTypeInfo = { name, paramsSchema: {}, pool: 'default', defaults: { timeoutMs: 60_000, priority: 5, maxAttempts: 3 }, updatedAt: new Date().toISOString() };
-    await kv.put(name, encodeJson(t));
-  }
-  await nc.close();
-}
-
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'errand-perm-'));
   keys = generate({ tenants: ['acme', 'globex'], out: dir }).apiKeys;
@@ -73,14 +52,15 @@ beforeAll(async () => {
   sys = await System.start({
     natsConfig: conf,
     natsEnv: { NATS_NKEY: seed('admin') },
-    // no worker process: its NATS user is exercised below; the scheduler decides and cancels
-    services: ['scheduler', 'notifier', 'intake'],
-    serviceEnv: { intake: envOf('intake'), scheduler: envOf('scheduler'), notifier: envOf('notifier') },
+    // every service, the built-in worker too, with its own generated NATS user
+    services: ['scheduler', 'worker', 'notifier', 'intake'],
+    serviceEnv: { intake: envOf('intake'), scheduler: envOf('scheduler'), worker: envOf('worker'), notifier: envOf('notifier') },
     env: { ERRAND_SECRET_KEY: 'perm-test-secret-key-0123456789ab' },
     waitReady: false,
   });
-  await registerBuiltInTypes();
-  await sys.ready();
+  await sys.ready().catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; the services said:\n${sys.logs().slice(-4000)}`);
+  });
 });
 
 afterAll(async () => {
@@ -140,23 +120,15 @@ describe('the shipped NATS configuration', () => {
     expect((await acme.status(task.id)).state).not.toBe('completed');
   });
 
-  it("a task completes, its attempt written with the worker's own user", async () => {
+  it("a task completes on the built-in worker, running with its own user", async () => {
     const acme = await tenantClient('acme');
     const { id } = await acme.submit({ type: 'demo.noop', params: { result: 42 }, user: 'u3' });
-    const nc = await connectNats({ name: 'errand-worker', settings: natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed('worker') }) });
-    clients.push(nc);
-    const log = new EventLog(nc);
-    // what a worker does with the work message: `started` right after `dispatched`, then the result
-    const dispatched = await waitFor(async () => (await log.history('acme', id)).find((s) => s.event.type === 'dispatched'), {
-      timeoutMs: 10_000,
-      what: 'the dispatch',
-    });
-    const task = { taskId: id, tenant: 'acme' };
-    await log.append(makeEvent('started', task, new Date(), { attempt: 1, workerId: 'w-perm' }), { expectLastSeq: dispatched.seq });
-    await log.append(makeEvent('completed', task, new Date(), { attempt: 1, result: 42 }));
-    log.close();
-    await waitFor(async () => (await acme.status(id)).state === 'completed', { timeoutMs: 10_000, what: 'completed' });
+    await waitFor(async () => (await acme.status(id)).state === 'completed', { timeoutMs: 15_000, what: 'completed' });
     expect((await acme.status(id)).result).toBe(42);
+    const started = (await acme.history(id)).find((e) => e.type === 'started');
+    expect(started).toMatchObject({ attempt: 1 });
+    // the worker process met no permission it lacks
+    expect(sys.logs()).not.toMatch(/Permissions Violation/i);
   });
 
   it('a tenant cannot call the API of an unconfigured tenant; nor can anyone who may', async () => {

@@ -63,7 +63,9 @@ export const t = defineTaskType({ name: 'x.y', params: z.object({ n: z.number() 
 
 const TSCONFIG = (file: string) =>
   JSON.stringify({
-    compilerOptions: { target: 'ES2022', lib: ['ES2023'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+    // 'DOM': the MCP SDK's declarations (which @errand/client's `serveMcpStdio` names) use fetch's
+    // HeadersInit, as in any project that uses @modelcontextprotocol/sdk; skipLibCheck stays off
+    compilerOptions: { target: 'ES2022', lib: ['ES2023', 'DOM'], module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
     files: [file],
   });
 

@@ -75,6 +75,8 @@ export class TypeCatalog {
       },
     });
     this.stops.push(() => sub.unsubscribe());
+    // a follower that has just started would otherwise count every type offline until the next beats
+    nc.publish(subjects.heartbeatRequest);
     // watch first, then list: an update in between is not missed
     const watcher = await kv.watch({ include: KvWatchInclude.UpdatesOnly });
     this.stops.push(() => watcher.stop());

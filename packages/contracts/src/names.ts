@@ -58,6 +58,8 @@ export const subjects = {
   apiWildcard: (verb: ApiVerb) => `errand.api.*.${verb}`,
   /** core NATS (not stored): worker liveness beats, one message per worker (see `Heartbeat`) */
   heartbeat: 'errand.internal.heartbeat',
+  /** core NATS: a follower of the heartbeats that has just started asks every worker to beat now (no payload) */
+  heartbeatRequest: 'errand.internal.heartbeat.request',
   /** core NATS request-reply answered by the scheduler leader: why tasks wait (`WaitingRequest` -> `WaitingReply`) */
   waiting: 'errand.internal.scheduler.waiting',
 } as const;

@@ -64,7 +64,7 @@ interface Needs {
 export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
   intake: {
     // submitted, cancel-requested, retry-requested; idempotency keys; encrypted target secrets; asks the scheduler why tasks wait
-    publish: [subjects.allEvents, `$KV.${BUCKETS.idempotency}.>`, `$KV.${BUCKETS.secrets}.>`, subjects.waiting],
+    publish: [subjects.allEvents, `$KV.${BUCKETS.idempotency}.>`, `$KV.${BUCKETS.secrets}.>`, subjects.waiting, subjects.heartbeatRequest],
     // the NATS API (a micro service: its discovery subjects too)
     subscribe: ['errand.api.>', '$SRV.>'],
     read: [STREAMS.events, kv(BUCKETS.types), kv(BUCKETS.idempotency), kv(BUCKETS.memory), obj(BUCKETS.blobs)],
@@ -72,7 +72,7 @@ export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
   },
   scheduler: {
     // decisions, dispatches, its leader lease, snapshots, the janitor's checkpoint sweep
-    publish: [subjects.allEvents, subjects.allWork, `$KV.${BUCKETS.leader}.>`, `$O.${BUCKETS.snapshots}.>`, `$O.${BUCKETS.blobs}.>`],
+    publish: [subjects.allEvents, subjects.allWork, `$KV.${BUCKETS.leader}.>`, `$O.${BUCKETS.snapshots}.>`, `$O.${BUCKETS.blobs}.>`, subjects.heartbeatRequest],
     subscribe: [subjects.heartbeat, subjects.waiting],
     read: [STREAMS.events, STREAMS.work, kv(BUCKETS.leader), kv(BUCKETS.types), obj(BUCKETS.snapshots), obj(BUCKETS.blobs)],
     purge: [STREAMS.work, obj(BUCKETS.snapshots), obj(BUCKETS.blobs)],
@@ -80,8 +80,8 @@ export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
   worker: {
     // its attempts' events, its types, checkpoints and large results, liveness beats
     publish: [subjects.allEvents, `$KV.${BUCKETS.types}.>`, `$O.${BUCKETS.blobs}.>`, subjects.heartbeat],
-    // a running task's control events (cancel)
-    subscribe: [subjects.allEvents],
+    // a running task's control events (cancel); a catalog's request for a beat
+    subscribe: [subjects.allEvents, subjects.heartbeatRequest],
     read: [STREAMS.work, STREAMS.events, kv(BUCKETS.types), obj(BUCKETS.blobs)],
     purge: [obj(BUCKETS.blobs)],
   },

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import { jetstreamManager, type Consumer } from '@nats-io/jetstream';
-import { nuid, type NatsConnection } from '@nats-io/transport-node';
+import { nuid, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Config } from '@errand/config';
-import { CONSUMERS, DEFAULTS } from '@errand/contracts';
+import { CONSUMERS, DEFAULTS, subjects } from '@errand/contracts';
 import { Blobs, EventLog } from '@errand/nats';
 import type { Logger } from '@errand/runtime';
 import { paramsJsonSchema, type AnyTaskType } from './registry.ts';
@@ -92,6 +92,7 @@ export function buildWorker(o: WorkerOptions): Worker {
   const timers: NodeJS.Timeout[] = [];
   let puller: SlotPuller | undefined;
   let statusIter: AsyncIterable<unknown> | undefined;
+  let beatRequests: Subscription | undefined;
 
   const beat = (stopping = false) =>
     publishHeartbeat(
@@ -131,6 +132,10 @@ export function buildWorker(o: WorkerOptions): Worker {
       timers.push(setInterval(() => void publishTypes(nc, served, log), TYPES_EVERY_MS));
       timers.push(setInterval(() => beat(), config.ERRAND_HEARTBEAT_MS));
       for (const t of timers) t.unref();
+      // a catalog that has just started (an intake, a new scheduler) asks for a beat at once
+      beatRequests = nc.subscribe(subjects.heartbeatRequest, { callback: (err) => {
+          if (!err) beat();
+        } });
       void watchStatus().catch((err: unknown) => log.warn('status watch ended', { err }));
       // a pull request outlives a stopped worker by its expiry: keep it well under the lease,
       // so that a task taken up again is never handed to the stopped worker
@@ -146,6 +151,7 @@ export function buildWorker(o: WorkerOptions): Worker {
       for (const r of running.values()) r.attempt.abortWith('shutdown', 'the worker is stopping');
       await drained;
       for (const t of timers) clearInterval(t);
+      beatRequests?.unsubscribe();
       // the last beat says so, so its types go offline at once where no other worker serves them
       beat(true);
       await nc.flush().catch(() => undefined);

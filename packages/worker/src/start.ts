@@ -46,7 +46,7 @@ export async function startWorker(opts: StartWorkerOptions): Promise<RunningWork
   const log = opts.log ?? createLogger('worker');
   const nc = await connectNats({ url: opts.natsUrl ?? config.NATS_URL, name: 'errand-worker' });
   try {
-    await provision(nc);
+    await provision(nc, { replicas: config.ERRAND_REPLICAS });
     const worker = buildWorker({
       config,
       nc,
