@@ -43,7 +43,7 @@ export function packProblems(p) {
   // what the tarball's package.json says: pnpm pack puts publishConfig.exports in place of exports
   const main = (pkg.publishConfig?.exports ?? pkg.exports)?.['.'];
   if (typeof main !== 'object' || !String(main.default ?? '').startsWith('./dist/') || !String(main.types ?? '').startsWith('./dist/')) {
-    problems.push('its published `exports["."]` has no `types` and `default` in ./dist/ (see docs/readme/sdk.md, "Exports")');
+    problems.push('its published `exports["."]` has no `types` and `default` in ./dist/ (see docs/INTERNALS.md, "Exports and builds")');
   } else if ('development' in main) {
     problems.push('its published `exports["."]` keeps the `development` condition (src/ is not in the tarball): set `publishConfig.exports`');
   }

@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CallToolResultSchema, ToolListChangedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { Kvm } from '@nats-io/kv';
-import { BUCKETS, encodeJson } from '@errand/contracts';
+import { BUCKETS, encodeJson, subjects } from '@errand/contracts';
 import { waitFor } from '@errand/testing';
 import { ErrandClient } from '@errand/client';
 import { System, http } from './harness.ts';
@@ -148,8 +148,9 @@ describe.each([
     await stream.return(undefined);
   });
 
-  it('announces a new task type with tools/list_changed and lists its tool', async () => {
+  it('announces a task type going live and offline with tools/list_changed', async () => {
     const name = `test.extra${_name.length}`;
+    const tool = name.replace('.', '_');
     let changed = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       changed++;
@@ -160,8 +161,18 @@ describe.each([
       name,
       encodeJson({ name, paramsSchema: { type: 'object', properties: {} }, pool: 'default', defaults: { timeoutMs: 60_000, priority: 5, maxAttempts: 3 }, updatedAt: new Date().toISOString() }),
     );
-    await waitFor(() => changed > 0, { what: 'notifications/tools/list_changed', timeoutMs: 15_000 });
-    expect((await client.listTools()).tools.map((t) => t.name)).toContain(name.replace('.', '_'));
+    // registered but served by no live worker: not a tool
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain(tool);
+    // a worker's heartbeat makes it live, its stopping beat takes it offline
+    const beat = (stopping: boolean) =>
+      sys.nc.publish(subjects.heartbeat, encodeJson({ workerId: `w-${tool}`, at: new Date().toISOString(), tasks: [], types: [name], slots: 1, freeSlots: 1, ...(stopping ? { stopping } : {}) }));
+    beat(false);
+    await waitFor(() => changed > 0, { what: 'notifications/tools/list_changed (live)', timeoutMs: 15_000 });
+    await waitFor(async () => (await client.listTools()).tools.some((t) => t.name === tool), { what: `tool ${tool} listed`, timeoutMs: 15_000 });
+    const before = changed;
+    beat(true);
+    await waitFor(() => changed > before, { what: 'notifications/tools/list_changed (offline)', timeoutMs: 15_000 });
+    await waitFor(async () => !(await client.listTools()).tools.some((t) => t.name === tool), { what: `tool ${tool} gone`, timeoutMs: 15_000 });
   });
 });
 
