@@ -49,6 +49,11 @@ async function watchTask(client: ErrandClient, id: string, json: boolean): Promi
       } else if (event.type !== 'delivered' && event.type !== 'delivery-failed') {
         if (event.type === 'completed') progress = { ...progress, percent: 100, etaMs: null };
         line(`${event.at.slice(11, 19)} ${describeEvent(event as ErrandEvent)}`);
+        // why it waits, as the scheduler sees it (the same waitingOn as `errand status`)
+        if (event.type === 'queued' || event.type === 'retry-scheduled') {
+          const waiting = (await client.status(id).catch(() => undefined))?.waitingOn;
+          if (waiting) line(`         waiting: ${waiting.message}`);
+        }
       }
     }
   } finally {
