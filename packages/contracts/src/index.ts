@@ -136,3 +136,4 @@ export {
   newTaskId,
 } from './ids.ts';
 export { MAX_JSON_DEPTH, jsonTooDeep, parseJsonBody, valueTooDeep } from './json.ts';
+export { about, plural, taskNoun } from './sentences.ts';

@@ -1,4 +1,4 @@
-import { isTerminalState, type TaskView } from '@errand/contracts';
+import { about, isTerminalState, plural, taskNoun, type TaskView } from '@errand/contracts';
 import type { TaskTypeEntry } from './backend.ts';
 
 /**
@@ -6,30 +6,7 @@ import type { TaskTypeEntry } from './backend.ts';
  * ("Your report is 40% complete, about 2 minutes left."). Pure: time comes in.
  */
 
-/** Type segments that name an action rather than a thing: the task is then just "task". */
-const GENERIC = new Set(['sleep', 'noop', 'run', 'exec', 'execute', 'job', 'task', 'do', 'process', 'work', 'wait', 'echo']);
-
-/** The noun of a task type: its last segment (`demo.report` → "report", `demo.sleep` → "task"). */
-export function taskNoun(taskType: string): string {
-  const last = (taskType.split('.').pop() ?? '').trim().toLowerCase();
-  if (!last || GENERIC.has(last)) return 'task';
-  return last.replace(/[-_]+/g, ' ');
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
-/** "about 2 minutes", "a few seconds", "about an hour". */
-export function about(ms: number): string {
-  const s = Math.max(0, ms) / 1000;
-  if (s < 10) return 'a few seconds';
-  if (s < 55) return `about ${Math.round(s / 5) * 5} seconds`;
-  const min = s / 60;
-  if (min < 1.5) return 'about a minute';
-  if (min < 55) return `about ${Math.round(min)} minutes`;
-  const h = min / 60;
-  if (h < 1.25) return 'about an hour';
-  return `about ${plural(h < 10 ? Math.round(h * 2) / 2 : Math.round(h), 'hour')}`;
-}
+export { about, taskNoun };
 
 /** The typical duration of a type, for its tool description. */
 export function typicalDuration(t: TaskTypeEntry): string {

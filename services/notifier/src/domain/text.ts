@@ -1,32 +1,14 @@
+import { about, plural, taskNoun } from '@errand/contracts';
 /**
  * The readable messages of a task's progress and outcome, as a person in a
  * chat would like to read them. Pure: the result link comes in as an argument.
  */
 
-/** Type segments that name an action rather than a thing: the task is then just "task". */
-const GENERIC = new Set(['sleep', 'noop', 'run', 'exec', 'execute', 'job', 'task', 'do', 'process', 'work', 'wait', 'echo']);
-
-/** The noun of a task type: its last segment (`demo.report` → "report", `demo.sleep` → "task"). */
-export function taskNoun(taskType: string): string {
-  const last = (taskType.split('.').pop() ?? '').trim().toLowerCase();
-  if (!last || GENERIC.has(last)) return 'task';
-  return last.replace(/[-_]+/g, ' ');
-}
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export { taskNoun };
 
 /** "about 2 minutes left"-style rounding of a remaining time. */
 export function humanEta(ms: number): string {
-  const s = Math.max(0, ms) / 1000;
-  if (s < 10) return 'a few seconds left';
-  if (s < 55) return `about ${Math.round(s / 5) * 5} seconds left`;
-  const min = s / 60;
-  if (min < 1.5) return 'about a minute left';
-  if (min < 55) return `about ${Math.round(min)} minutes left`;
-  const h = min / 60;
-  if (h < 1.25) return 'about an hour left';
-  if (h < 10) return `about ${plural(Math.round(h * 2) / 2, 'hour')} left`;
-  return `about ${plural(Math.round(h), 'hour')} left`;
+  return `${about(ms)} left`;
 }
 
 /** A duration as a limit is said: "10 minutes", "90 seconds", "2 hours". */
