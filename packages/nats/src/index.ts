@@ -24,7 +24,5 @@ export {
   jetStreamCode,
 } from './errors.ts';
 export { Blobs, blobNameOf } from './blobs.ts';
-/** @deprecated import `blobNames` from `@errand/contracts`; kept while the worker moves (sdk branch) */
-export { blobNames } from '@errand/contracts';
 export { ensureConsumer, ensureStream, isJetStreamCode, type EnsureConsumerOptions } from './consumers.ts';
 export { LogWatch, logResetCount, lastLogReset, recordLogReset, resetReason, type LogMark, type LogReset, type LogWatchOptions } from './logwatch.ts';

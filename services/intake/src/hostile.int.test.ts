@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InjectOptions } from 'fastify';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { decodeJson, encodeJson, errorBodySchema, makeEvent, STREAMS, type ErrandEvent } from '@errand/contracts';
-import { Blobs, blobNames } from '@errand/nats';
+import { blobNames, decodeJson, encodeJson, errorBodySchema, makeEvent, STREAMS, type ErrandEvent } from '@errand/contracts';
+import { Blobs } from '@errand/nats';
 import { auth, startRig, typeInfo, type Rig } from './test-support.ts';
 
 let rig: Rig;

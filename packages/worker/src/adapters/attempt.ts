@@ -1,9 +1,8 @@
-import { makeEvent, encodeJson, type EventOf, type EventPayload, type WorkMessage } from '@errand/contracts';
+import { blobNames, makeEvent, encodeJson, taskKey, type EventOf, type EventPayload, type WorkMessage } from '@errand/contracts';
 import type { Context } from '@errand/telemetry';
 import type { Logger } from '@errand/runtime';
 import { ProgressThrottle } from '../domain/throttle.ts';
 import { EtaEstimator } from '../domain/eta.ts';
-import { blobNames } from '@errand/nats';
 import { TaskAbortedError, type AbortKind } from '../errors.ts';
 import type { WorkerDeps } from '../deps.ts';
 import { encodeResult } from '../domain/result.ts';
@@ -74,7 +73,7 @@ export class RunningAttempt {
     this.startedAtMs = nowMs;
   }
   get taskKey(): string {
-    return `${this.work.tenant}/${this.work.taskId}`;
+    return taskKey(this.work.tenant, this.work.taskId);
   }
   /** progress and checkpoints are written only while the attempt runs unaborted */
   private get live(): boolean {

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { decodeJson, workMessageSchema, type WorkMessage } from '@errand/contracts';
-import { annotate, contextFromTraceparent, inSpan, SpanKind, type Context } from '@errand/telemetry';
+import { annotate, contextFromTraceparent, inSpan, SpanKind, TelemetryAttributes, type Context } from '@errand/telemetry';
 import { RunningAttempt } from '../adapters/attempt.ts';
 import { TaskError } from '../errors.ts';
 import { classifyFailure, willRetry } from '../domain/failure.ts';
@@ -39,7 +39,12 @@ export async function handleWork(m: JsMsg, deps: WorkerDeps, running: Map<string
     return;
   }
   const parent = contextFromTraceparent(w.traceparent, w.tracestate);
-  const attrs = { 'errand.task_id': w.taskId, 'errand.tenant': w.tenant, 'errand.task_type': w.taskType, 'errand.attempt': w.attempt };
+  const attrs = {
+    [TelemetryAttributes.TaskId]: w.taskId,
+    [TelemetryAttributes.Tenant]: w.tenant,
+    [TelemetryAttributes.TaskType]: w.taskType,
+    [TelemetryAttributes.Attempt]: w.attempt,
+  };
   try {
     // the attempt's events (started, progress, checkpoint, the terminal one) are written in this span
     await inSpan(`errand.run ${w.taskType}`, parent, attrs, (_span, ctx) => startAndRun(m, w, ctx, deps, running), SpanKind.CONSUMER);
@@ -139,11 +144,11 @@ function onError(a: RunningAttempt, w: WorkMessage, err: unknown): void {
   if (a.ended) return; // cancelled, timed out or superseded: that event says it all
   if (a.abortKind === 'shutdown') {
     a.fail({ code: 'worker_shutdown', message: 'the worker stopped while the task ran' }, w.attempt < w.maxAttempts);
-    annotate({ 'errand.error_code': 'worker_shutdown' }, { ctx: a.trace, error: 'the worker stopped while the task ran' });
+    annotate({ [TelemetryAttributes.ErrorCode]: 'worker_shutdown' }, { ctx: a.trace, error: 'the worker stopped while the task ran' });
     return;
   }
   const f = classifyFailure(err);
   if (f.code === 'handler_error') a.log.warn('handler failed', { err });
   a.fail({ code: f.code, message: f.message }, willRetry(f, w.attempt, w.maxAttempts));
-  annotate({ 'errand.error_code': f.code }, { ctx: a.trace, error: f.message });
+  annotate({ [TelemetryAttributes.ErrorCode]: f.code }, { ctx: a.trace, error: f.message });
 }
