@@ -47,3 +47,15 @@ export function zodDetails(err: z.ZodError): { path: string; message: string }[]
 export function invalid(message: string, err?: z.ZodError): ErrandError {
   return new ErrandError('invalid', message, err ? { details: zodDetails(err) } : {});
 }
+
+/**
+ * What a part logs through: the services' logger (`@errand/runtime`) fits, and
+ * so does any console-like object. Parts below the runtime (the lease, the log
+ * watch) take this instead of depending on the runtime.
+ */
+export interface LogSink {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}

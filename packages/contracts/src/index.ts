@@ -137,3 +137,4 @@ export {
 } from './ids.ts';
 export { MAX_JSON_DEPTH, jsonTooDeep, parseJsonBody, valueTooDeep } from './json.ts';
 export { about, plural, taskNoun } from './sentences.ts';
+export type { LogSink } from './errors.ts';

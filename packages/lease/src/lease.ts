@@ -1,12 +1,9 @@
 import type { KV } from '@nats-io/kv';
 
+import type { LogSink } from '@errand/contracts';
+
 /** What the lease logs through (the services' logger fits). */
-export interface LeaseLogger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
+export type LeaseLogger = LogSink;
 
 export interface KvLeaseOptions {
   /** a bucket whose max age is the lease length (counted by the server, so no clock of ours decides) */

@@ -2,16 +2,11 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import { STREAMS } from '@errand/contracts';
+import { STREAMS, type LogSink } from '@errand/contracts';
 import { isStreamNotFound } from './errors.ts';
 
 /** What the watch logs through (the service's logger; the kit does not depend on the runtime package). */
-export interface Logger {
-  error(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  debug(msg: string, fields?: Record<string, unknown>): void;
-}
+export type Logger = LogSink;
 
 /** What a service knew of the log: each stream's creation time, and the event log's sequences and task count. */
 export interface LogMark {

@@ -1,3 +1,4 @@
+import type { LogSink } from '@errand/contracts';
 import { logLevel, type LogLevel } from '@errand/config';
 import { pino, destination, stdSerializers, stdTimeFunctions, type Logger as Pino } from 'pino';
 
@@ -8,11 +9,7 @@ import { pino, destination, stdSerializers, stdTimeFunctions, type Logger as Pin
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+export interface Logger extends LogSink {
   child(fields: Record<string, unknown>): Logger;
 }
 

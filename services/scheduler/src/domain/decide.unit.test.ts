@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { makeEvent, type ErrandEvent, type TaskTypeInfo } from '@errand/contracts';
+import { makeEvent, type ErrandEvent } from '@errand/contracts';
 import { DeciderSpecification } from '@errand/testing';
 import { decide, retryDelay, type Command, type Limits } from './decide.ts';
 import { evolve, initialState, beat, restoreTask, type SchedState } from './state.ts';
 import { evolveTask, type TaskRecord } from '@errand/contracts';
+import { T0, testLimits, typeInfo } from './testkit.ts';
 
-const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const limits: Limits = {
-  concurrency: 1,
-  maxPendingPerUser: 10,
-  typeConcurrency: new Map(),
-  leaseMs: 20_000,
-  cancelGraceMs: 10_000,
-  timeoutSlackMs: 2_000,
-  retryBaseMs: 1_000,
-  retryMaxMs: 30_000,
-  defaultMaxAttempts: 3,
-};
-const typeInfo = (name: string, maxAttempts = 3): TaskTypeInfo => ({
-  name,
-  paramsSchema: {},
-  pool: 'default',
-  defaults: { timeoutMs: 600_000, priority: 5, maxAttempts },
-  updatedAt: new Date(T0).toISOString(),
-});
+const limits = testLimits();
 const types = new Map([
   ['demo.sleep', typeInfo('demo.sleep')],
   ['demo.report', typeInfo('demo.report')],

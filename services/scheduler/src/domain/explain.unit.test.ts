@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { makeEvent, type ErrandEvent, type TaskTypeInfo } from '@errand/contracts';
+import { makeEvent, type ErrandEvent } from '@errand/contracts';
 import type { Command, Limits } from './decide.ts';
 import { decide } from './decide.ts';
 import { explain } from './explain.ts';
+import { T0, testLimits, typeInfo } from './testkit.ts';
 import { evolve, initialState, type SchedState } from './state.ts';
 
-const T0 = Date.parse('2026-01-01T00:00:00.000Z');
-const limits: Limits = {
-  concurrency: 3,
-  maxPendingPerUser: 100,
-  typeConcurrency: new Map(),
-  leaseMs: 20_000,
-  cancelGraceMs: 10_000,
-  timeoutSlackMs: 2_000,
-  retryBaseMs: 1_000,
-  retryMaxMs: 30_000,
-  defaultMaxAttempts: 3,
-};
-const info = (name: string): TaskTypeInfo => ({ name, paramsSchema: {}, pool: 'default', defaults: { timeoutMs: 60_000, priority: 5, maxAttempts: 3 }, updatedAt: '' });
+const limits = testLimits({ concurrency: 3, maxPendingPerUser: 100 });
+const info = (name: string) => typeInfo(name, { timeoutMs: 60_000 });
 const types = new Map(['demo.sleep', 'demo.report', 'mine.slow'].map((n) => [n, info(n)]));
 
 interface Opts {
