@@ -5,7 +5,7 @@
  * JavaScript worker and a TypeScript file checked against the installed
  * declarations.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -69,9 +69,30 @@ const TSCONFIG = (file: string) =>
     files: [file],
   });
 
-function run(cmd: string, args: string[], cwd: string, timeoutMs: number): { status: number | null; out: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
-  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? String(r.error) : ''}` };
+/**
+ * Run a command to its end without blocking this thread: a synchronous spawn
+ * of the minute-long `pack:sdk` starves vitest's worker RPC, whose 60 s
+ * timer then fires as an unhandled "Timeout calling onTaskUpdate" error.
+ */
+function run(cmd: string, args: string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; out: string }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => {
+      out += `\n[killed after ${timeoutMs} ms]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      done({ status: null, out: `${out}${String(err)}` });
+    });
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      done({ status, out });
+    });
+  });
 }
 
 export class SdkProject {
@@ -80,13 +101,13 @@ export class SdkProject {
   readonly dir = join(this.base, 'project');
 
   /** Pack the SDKs and install them (with @types/node) into a fresh project. */
-  install(): string[] {
-    const packed = run(process.execPath, [join(ROOT, 'scripts', 'pack-sdk.mjs'), this.packDir], ROOT, 300_000);
+  async install(): Promise<string[]> {
+    const packed = await run(process.execPath, [join(ROOT, 'scripts', 'pack-sdk.mjs'), this.packDir], ROOT, 300_000);
     if (packed.status !== 0) throw new Error(`pack:sdk failed:\n${packed.out.slice(-4000)}`);
     const tarballs = readdirSync(this.packDir).filter((f) => f.endsWith('.tgz')).map((f) => join(this.packDir, f));
     mkdirSync(this.dir, { recursive: true });
     writeFileSync(join(this.dir, 'package.json'), JSON.stringify({ name: 'my-agent', private: true, type: 'module' }));
-    const npm = run('npm', ['install', '--no-audit', '--no-fund', ...tarballs, '@types/node@20'], this.dir, 300_000);
+    const npm = await run('npm', ['install', '--no-audit', '--no-fund', ...tarballs, '@types/node@20'], this.dir, 300_000);
     if (npm.status !== 0) throw new Error(`npm install failed:\n${npm.out.slice(-4000)}`);
     writeFileSync(join(this.dir, 'worker.mjs'), WORKER_JS);
     writeFileSync(join(this.dir, 'check.ts'), CHECK_TS);
@@ -95,15 +116,14 @@ export class SdkProject {
   }
 
   /** Type-check one file against the installed declarations with the repository's tsc. */
-  typecheck(file: 'check.ts' | 'wrong.ts'): { status: number | null; out: string } {
+  typecheck(file: 'check.ts' | 'wrong.ts'): Promise<{ status: number | null; out: string }> {
     writeFileSync(join(this.dir, `tsconfig.${file}.json`), TSCONFIG(file));
     return run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', `tsconfig.${file}.json`], this.dir, 120_000);
   }
 
   /** Run the installed `errand` binary. */
-  errand(args: string[], env: Record<string, string> = {}): { status: number | null; out: string } {
-    const r = spawnSync(join(this.dir, 'node_modules', '.bin', 'errand'), args, { cwd: this.dir, encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
-    return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  errand(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; out: string }> {
+    return run(join(this.dir, 'node_modules', '.bin', 'errand'), args, this.dir, 30_000, env);
   }
 
   /** Start the plain-JavaScript worker; resolves once it says it serves its type. */

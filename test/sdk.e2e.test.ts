@@ -23,7 +23,7 @@ describe('the SDKs, installed from their tarballs outside the repository', () =>
   let worker: WorkerChild | undefined;
 
   beforeAll(async () => {
-    project.install();
+    await project.install();
     sys = await System.start({ env: { ERRAND_CONCURRENCY: '1' } });
   }, 600_000);
   afterAll(async () => {
@@ -32,17 +32,17 @@ describe('the SDKs, installed from their tarballs outside the repository', () =>
     project.remove();
   });
 
-  it('type-checks TypeScript against the installed declarations (and params are typed, not any)', () => {
-    const ok = project.typecheck('check.ts');
+  it('type-checks TypeScript against the installed declarations (and params are typed, not any)', async () => {
+    const ok = await project.typecheck('check.ts');
     expect(ok.out).toBe('');
     expect(ok.status).toBe(0);
-    const wrong = project.typecheck('wrong.ts');
+    const wrong = await project.typecheck('wrong.ts');
     expect(wrong.status).not.toBe(0);
     expect(wrong.out).toMatch(/Property 'toUpperCase' does not exist on type 'number'/);
   });
 
-  it('installs the errand binary', () => {
-    const r = project.errand(['--help']);
+  it('installs the errand binary', async () => {
+    const r = await project.errand(['--help']);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toMatch(/errand/);
     expect(r.out).toMatch(/submit/);
