@@ -99,8 +99,20 @@ const envSchema = z.object({
    * at once), so more partitions cost reads: use about as many as notifiers run.
    */
   ERRAND_NOTIFIER_PARTITIONS: int(1).transform((n) => Math.min(64, n)).default(1),
-  /** how long a task's history is kept after it ends (DESIGN.md); also the `ttl` of an MCP task */
-  ERRAND_HISTORY_DAYS: int(1).default(30),
+  /**
+   * how long a task's history is kept after it ends (DESIGN.md); also the `ttl` of an MCP task.
+   * Days; a fraction is allowed (0.5 = 12 hours; tests use seconds' worth).
+   */
+  ERRAND_HISTORY_DAYS: z.coerce.number().min(0.00001, 'must be at least 0.00001 days (about a second)').default(30),
+  /** the PostgreSQL database of the history store (postgres://…); unset = an embedded store (PGlite) in the data folder */
+  ERRAND_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** the history projector's batch: at most this many log messages per transaction */
+  ERRAND_PROJECTOR_BATCH: int(1).default(1_000),
+  /** how often ended tasks older than ERRAND_HISTORY_DAYS are removed from the store and the log */
+  ERRAND_RETENTION_SWEEP_MS: int(1_000).default(60_000),
   /** how long an MCP tool call waits for its task before answering that it runs in the background */
   ERRAND_MCP_BUDGET_MS: int(0).default(15_000),
   /** the bearer token `GET /metrics` requires when API keys are configured; unset = /metrics answers 404 then */

@@ -62,6 +62,8 @@ export const subjects = {
   heartbeatRequest: 'errand.internal.heartbeat.request',
   /** core NATS request-reply answered by the scheduler leader: why tasks wait (`WaitingRequest` -> `WaitingReply`) */
   waiting: 'errand.internal.scheduler.waiting',
+  /** core NATS: the history projector's note after each batch it wrote (`AppliedNote`, internal): intakes wake their waits and live lists */
+  historyApplied: 'errand.internal.history.applied',
 } as const;
 
 export const API_VERBS = ['submit', 'submit-batch', 'status', 'cancel', 'retry', 'list', 'history'] as const;
@@ -87,6 +89,8 @@ export const kvKeys = {
   memory: (tenant: string, user: string, taskId: string) => `${tenant}.${user}.${taskId}`,
   memoryOfUser: (tenant: string, user: string) => `${tenant}.${user}.*`,
   leader: 'scheduler',
+  /** the history projector's lease (one writer per PostgreSQL history store), in the leader bucket */
+  projector: 'history-projector',
   /** the active notifier's lease, in the leader bucket */
   notifierLease: 'notifier',
   /** the lease of notifier partition `index` of `count`, in the leader bucket (`notifier` when there is one) */

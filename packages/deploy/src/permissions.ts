@@ -1,4 +1,4 @@
-import { BUCKETS, STREAMS, isToken, subjects } from '@errand/contracts';
+import { BUCKETS, STREAMS, isToken, kvKeys, subjects } from '@errand/contracts';
 
 /** The services that connect to NATS, each with its own NATS user. */
 export const SERVICES = ['intake', 'scheduler', 'worker', 'notifier'] as const;
@@ -63,12 +63,22 @@ interface Needs {
  */
 export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
   intake: {
-    // submitted, cancel-requested, retry-requested; idempotency keys; encrypted target secrets; asks the scheduler why tasks wait
-    publish: [subjects.allEvents, `$KV.${BUCKETS.idempotency}.>`, `$KV.${BUCKETS.secrets}.>`, subjects.waiting, subjects.heartbeatRequest],
-    // the NATS API (a micro service: its discovery subjects too)
-    subscribe: ['errand.api.>', '$SRV.>'],
-    read: [STREAMS.events, kv(BUCKETS.types), kv(BUCKETS.idempotency), kv(BUCKETS.memory), obj(BUCKETS.blobs)],
-    purge: [],
+    // submitted, cancel-requested, retry-requested; idempotency keys; encrypted target secrets; asks the scheduler why tasks wait;
+    // the history projector's lease and its notes
+    publish: [
+      subjects.allEvents,
+      `$KV.${BUCKETS.idempotency}.>`,
+      `$KV.${BUCKETS.secrets}.>`,
+      `$KV.${BUCKETS.leader}.${kvKeys.projector}`,
+      subjects.waiting,
+      subjects.heartbeatRequest,
+      subjects.historyApplied,
+    ],
+    // the NATS API (a micro service: its discovery subjects too); the projector's notes
+    subscribe: ['errand.api.>', '$SRV.>', subjects.historyApplied],
+    read: [STREAMS.events, kv(BUCKETS.types), kv(BUCKETS.idempotency), kv(BUCKETS.memory), kv(BUCKETS.leader), obj(BUCKETS.blobs)],
+    // retention: an expired task's events leave the log
+    purge: [STREAMS.events],
   },
   scheduler: {
     // decisions, dispatches, its leader lease, snapshots, the janitor's checkpoint sweep

@@ -45,7 +45,7 @@ const INSTRUCTIONS =
  * live or offline. Connect it to a transport; closing it unsubscribes.
  */
 export function createErrandMcpServer(backend: ErrandBackend, opts: ErrandMcpOptions): Server {
-  const ttlMs = opts.historyDays * DAY_MS;
+  const ttlMs = Math.round(opts.historyDays * DAY_MS);
   const server = new Server(
     { name: 'errand', version: opts.version ?? '0.1.0' },
     {

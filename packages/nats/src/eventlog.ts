@@ -11,7 +11,17 @@ import {
 import { injectTrace, type Context } from '@errand/telemetry';
 import { JetStreamPublisher, publishWithRetry, type PubAck } from './publisher.ts';
 import { isMessageNotFound, isStreamNotFound } from './errors.ts';
-import { followLog, readTaskEvents, type Following, type LogCore, type StoredEvent, type TaskEvents, type FollowOptions } from './readers.ts';
+import {
+  followLog,
+  followLogBatches,
+  readTaskEvents,
+  type BatchFollowOptions,
+  type Following,
+  type LogCore,
+  type StoredEvent,
+  type TaskEvents,
+  type FollowOptions,
+} from './readers.ts';
 
 export type { Following, StoredEvent, TaskEvents };
 
@@ -130,6 +140,25 @@ export class EventLog {
    */
   follow(opts: FollowOptions): Promise<Following> {
     return followLog(this.core, opts);
+  }
+
+  /** Follow the whole log in batches with back-pressure (the history projector); see `followLogBatches`. */
+  followBatches(opts: BatchFollowOptions): Promise<Following> {
+    return followLogBatches(this.core, opts);
+  }
+
+  /** The log's identity (its stream's creation time: a wiped or new store makes a new one) and last sequence. */
+  async identity(): Promise<{ created: string; lastSeq: number; firstSeq: number }> {
+    const jsm = await this.jsm();
+    const info = await jsm.streams.info(STREAMS.events);
+    return { created: info.created, lastSeq: info.state.last_seq, firstSeq: info.state.first_seq };
+  }
+
+  /** Remove every event of one task from the log (retention); returns how many were removed. */
+  async purgeTask(tenant: string, taskId: string): Promise<number> {
+    const jsm = await this.jsm();
+    const r = await jsm.streams.purge(STREAMS.events, { filter: subjects.event(tenant, taskId) });
+    return r.purged;
   }
 
   /** The last sequence of the whole log (0 when empty). */

@@ -208,3 +208,119 @@ async function watchStalls(iter: unknown, onStall: () => void): Promise<void> {
     // the consumer was closed
   }
 }
+
+/** One message of the log as a batch follower hands it on: undefined `event` = not a valid event (skipped; its sequence still counts). */
+export interface LogBatchItem {
+  seq: number;
+  event: ErrandEvent | undefined;
+}
+
+export interface BatchFollowOptions {
+  /** the first sequence to read */
+  fromSeq: number;
+  /** at most this many items per batch (default 1,000) */
+  maxBatch?: number;
+  /** one batch, ascending; `lag` = messages after the last one, as the server last counted. The next batch waits for it. */
+  onBatch: (items: LogBatchItem[], lag: number) => Promise<void>;
+  /** the follower stopped on its own: `onBatch` threw, or the consumer stalled or the connection came back. Start anew from your own position. */
+  onEnd: (why: unknown) => void;
+  /** names the follower in the `errand.consumer.lag` metric */
+  name?: string;
+}
+
+/**
+ * The whole log in batches, with back-pressure: an ordered consumer read as
+ * an iterator, so the server sends no more than the reader takes. What has
+ * come in while a batch is handled is the next batch (up to `maxBatch`): a
+ * busy log makes big batches, a quiet one batches of one, at once. There is
+ * one way back from anything going wrong: the follower ends (`onEnd`) and
+ * its owner starts a new one from the position it has made durable.
+ */
+export async function followLogBatches(log: LogCore, opts: BatchFollowOptions): Promise<Following> {
+  const maxBatch = opts.maxBatch ?? 1_000;
+  const high = maxBatch * 4;
+  let read = opts.fromSeq - 1;
+  let pending = 0;
+  let stopped = false;
+  const unobserve = observeGauge('errand.consumer.lag', 'Events in the log this follower has not read yet', '{event}', () => pending, {
+    consumer: opts.name ?? 'event-log-batches',
+  });
+  const c = await log.js.consumers.get(STREAMS.events, {
+    filter_subjects: subjects.allEvents,
+    ...(read > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: read + 1 } : { deliver_policy: DeliverPolicy.All }),
+  });
+  const iter = await c.consume({ max_messages: Math.min(maxBatch * 2, 10_000), expires: 10_000 });
+  let buf: LogBatchItem[] = [];
+  let flushing: Promise<void> | undefined;
+  let kicked = false;
+  let ended = false;
+  const end = (why: unknown) => {
+    if (ended) return;
+    ended = true;
+    void stop().then(() => opts.onEnd(why));
+  };
+  const flush = async () => {
+    while (buf.length && !stopped) {
+      const items = buf.length <= maxBatch ? buf : buf.slice(0, maxBatch);
+      buf = buf.length <= maxBatch ? [] : buf.slice(maxBatch);
+      await opts.onBatch(items, pending + buf.length);
+    }
+  };
+  const kick = () => {
+    kicked = false;
+    if (flushing || stopped) return;
+    flushing = flush()
+      .catch((err: unknown) => end(err))
+      .finally(() => {
+        flushing = undefined;
+      });
+  };
+  void (async () => {
+    try {
+      for await (const m of iter) {
+        if (stopped) break;
+        if (m.seq <= read) continue;
+        read = m.seq;
+        pending = m.info.pending;
+        buf.push({ seq: m.seq, event: log.decode(jsMsgParts(m))?.event });
+        if (!kicked && !flushing) {
+          kicked = true;
+          setImmediate(kick);
+        }
+        // back-pressure: leave the rest on the server until this batch is written
+        while (buf.length >= high && !stopped) {
+          if (!flushing) kick();
+          await flushing;
+        }
+        if (!flushing && buf.length && !kicked) {
+          kicked = true;
+          setImmediate(kick);
+        }
+      }
+      if (!stopped) end(new Error('the log consumer ended'));
+    } catch (err) {
+      end(err);
+    }
+  })();
+  void watchStalls(iter, () => end(new Error('the log consumer stalled (no heartbeats)')));
+  void (async () => {
+    for await (const s of log.nc.status()) {
+      if (stopped) break;
+      if (s.type === 'reconnect') {
+        end(new Error('reconnected to NATS'));
+        break;
+      }
+    }
+  })();
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    unobserve();
+    log.open.delete(stop);
+    await iter.close().catch(() => undefined);
+    await flushing?.catch(() => undefined);
+    void c.delete().catch(() => undefined);
+  };
+  log.open.add(stop);
+  return { lastSeq: () => read, lag: () => pending + buf.length, stop };
+}

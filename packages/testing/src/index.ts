@@ -13,3 +13,4 @@ export { makeTestPki, type TestPki } from './tls.ts';
 export { startNatsCluster, type NatsCluster, type ClusterNode } from './nats-cluster.ts';
 export { checkLog, type LogReport } from './invariants.ts';
 export { steadyLoad, type LoadFigures, type SteadyLoadOptions } from './load.ts';
+export { createTestDatabase, type TestDatabase } from './postgres.ts';

@@ -4,7 +4,10 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import type { Service } from '@nats-io/services';
-import { BUCKETS } from '@errand/contracts';
+import { BUCKETS, kvKeys } from '@errand/contracts';
+import { nuid } from '@nats-io/transport-node';
+import { openHistoryStore, type HistoryStore } from '@errand/history';
+import { KvLease } from '@errand/lease';
 import type { Config } from '@errand/config';
 import { Blobs, EventLog, lastLogReset, logResetCount } from '@errand/nats';
 import { createLogger, type Logger } from '@errand/runtime';
@@ -27,7 +30,7 @@ import { metricsRoutes } from './http/metrics.ts';
 import { dashboardRoutes } from './http/dashboard.ts';
 import { PromMetrics } from './adapters/prometheus.ts';
 import { WorkerBeats } from './adapters/workers.ts';
-import { countEvent } from './domain/metrics.ts';
+import { Projector } from './adapters/projector.ts';
 
 export const VERSION = '0.1.0';
 /** Task types every deployment has (DESIGN.md): readiness waits for a worker to register them. */
@@ -58,20 +61,54 @@ async function openStores(nc: NatsConnection): Promise<Stores> {
  * Build the intake: its stores are opened first (NATS must be reachable), so
  * the context is whole from the start; nothing listens or follows yet.
  */
-export async function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger }): Promise<Intake> {
+export async function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger; history?: HistoryStore }): Promise<Intake> {
   const { config, nc } = opts;
   const stores = await openStores(nc);
   const log = opts.log ?? createLogger('intake');
   const events = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
   const types = new TypeCatalog(nc, { leaseMs: config.ERRAND_LEASE_MS, log });
   const workers = new WorkerBeats(config.ERRAND_LEASE_MS, log);
-  const metrics = new PromMetrics(() => workers.pools((t) => types.get(t)?.info.pool));
+  const history = opts.history ?? (await openHistoryStore({ databaseUrl: config.ERRAND_DATABASE_URL, dataDir: config.ERRAND_DATA_DIR, log }));
+  const readModel = new ReadModel(history, events, nc, { historyDays: config.ERRAND_HISTORY_DAYS, log });
+  const metrics = new PromMetrics(
+    () => workers.pools((t) => types.get(t)?.info.pool),
+    () => history.metrics(),
+  );
+  const projector = new Projector({
+    store: history,
+    events,
+    nc,
+    log,
+    batch: config.ERRAND_PROJECTOR_BATCH,
+    historyDays: config.ERRAND_HISTORY_DAYS,
+    sweepMs: config.ERRAND_RETENTION_SWEEP_MS,
+    onApplied: (changes, seq) => readModel.applied(changes, seq),
+    onReset: () => readModel.storeReset(),
+  });
+  // an embedded store is this intake's own: it projects it. A PostgreSQL one is shared: one projector, elected.
+  const lease =
+    history.kind === 'postgres'
+      ? new KvLease({
+          kv: await new Kvm(nc).open(BUCKETS.leader),
+          key: kvKeys.projector,
+          holder: `intake-${nuid.next()}`,
+          renewMs: Math.max(100, Math.min(1_000, Math.floor(config.ERRAND_LEASE_MS / 3))),
+          log,
+          onChange: async (held) => {
+            readModel.setLocalProjector(held);
+            if (held) {
+              log.info('this intake projects the event log into the history store', { store: history.where });
+              await projector.start();
+            } else await projector.stop();
+          },
+        })
+      : undefined;
   const ctx: IntakeContext = {
     config,
     nc,
     log,
     events,
-    readModel: new ReadModel(events),
+    readModel,
     types,
     metrics,
     workers,
@@ -81,8 +118,6 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     stores,
     connection: { up: !nc.isClosed() },
   };
-  // counted in the fold of every event, so every intake serves the same totals
-  ctx.readModel.projection.onChange((c) => countEvent(metrics, c.before, c.after, c.event));
   const app = buildHttp(ctx, () => ready());
   let service: Service | undefined;
 
@@ -101,8 +136,19 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     checks.types = missing.length ? { ok: false, message: `built-in task types not registered yet: ${missing.join(', ')}` } : { ok: true };
     checks.api = service && !service.isStopped ? { ok: true } : { ok: false, message: 'the NATS API is not serving' };
     checks.log = logCheck();
-    checks.readModel = ctx.readModel.isCaughtUp ? { ok: true } : { ok: false, message: 'the read model is still replaying the log' };
+    checks.readModel = await historyCheck();
     return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  /** The history store answers, and has caught up with the log as it was when this intake started. */
+  async function historyCheck(): Promise<Readiness['checks'][string]> {
+    try {
+      await history.appliedSeq();
+    } catch (err) {
+      return { ok: false, message: `the history store (${history.kind}, ${history.where}) cannot be reached: ${(err as Error).message}` };
+    }
+    if (!ctx.readModel.isCaughtUp) return { ok: false, message: 'the history store is still projecting the event log' };
+    return { ok: true };
   }
 
   return {
@@ -113,6 +159,11 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
       void watchConnection().catch(() => undefined);
       await ctx.types.start();
       workers.start(nc);
+      if (lease) await lease.start();
+      else {
+        readModel.setLocalProjector(true);
+        await projector.start();
+      }
       await ctx.readModel.start();
       service = await startApi(ctx, VERSION);
       await app.ready();
@@ -121,6 +172,9 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
       await service?.stop().catch(() => undefined);
       await app.close();
       await ctx.readModel.stop();
+      if (lease) await lease.stop({ release: true });
+      await projector.stop();
+      if (!opts.history) await history.close();
       ctx.types.close();
       workers.stop();
       events.close();

@@ -187,7 +187,7 @@ describe('status, list, result', () => {
     expect(all.json().items.map((t: { id: string }) => t.id)).toEqual([ids[4], ids[3]]);
     const next = await inject({ url: `/v1/tasks?user=lister&limit=2&cursor=${all.json().nextCursor}`, headers: auth() });
     expect(next.json().items.map((t: { id: string }) => t.id)).toEqual([ids[2], ids[1]]);
-    await waitFor(() => rig.intake.ctx.readModel.projection.get('acme', ids[1]!)?.state === 'running', { what: 'running' });
+    await waitFor(async () => (await rig.intake.ctx.readModel.get('acme', ids[1]!))?.state === 'running', { what: 'running' });
     const running = await inject({ url: '/v1/tasks?user=lister&state=running', headers: auth() });
     expect(running.json()).toEqual({ items: [expect.objectContaining({ id: ids[1] })], nextCursor: null });
     expect((await inject({ url: '/v1/tasks?state=bogus', headers: auth() })).statusCode).toBe(400);

@@ -60,7 +60,7 @@ describe('/metrics auth, the dashboard files and the live task list', () => {
   });
 
   it('removes a live list when its client goes away (a real socket: inject never closes one)', async () => {
-    const listeners = () => (rig.intake.ctx.readModel.projection as unknown as { listeners: Set<unknown> }).listeners.size;
+    const listeners = () => (rig.intake.ctx.readModel as unknown as { listeners: Set<unknown> }).listeners.size;
     const base = listeners();
     const address = await rig.intake.app.listen({ host: '127.0.0.1', port: 0 });
     const ac = new AbortController();

@@ -1,61 +1,66 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { TASK_STATES, isTerminalState, type TaskState } from '@errand/contracts';
-import type { DeliveryOutcome, MetricsSink } from '../domain/metrics.ts';
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { HistogramSeries, MetricsSnapshot } from '@errand/history';
 import { logResetCount } from '@errand/nats';
 import type { PoolLoad } from './workers.ts';
 
-/** Seconds: from a no-op task's few milliseconds to an hour-long report. */
-const BUCKETS = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
-const WAITING: readonly TaskState[] = TASK_STATES.filter((s) => !isTerminalState(s));
-
 /**
- * The `/metrics` series of DESIGN.md ("Seeing the system") in a registry of
- * this intake's own (prom-client), fed by the read model's fold through
- * `MetricsSink`; the worker gauges are read at scrape time.
+ * The `/metrics` series of DESIGN.md ("Seeing the system"). The task series
+ * come from the history store (its projector counts each event once, so
+ * every intake serves the same totals): counters and the state gauge are
+ * prom-client collectors that read one snapshot per scrape, the two
+ * histograms are written in the text format from the store's buckets
+ * (prom-client has no way to set a histogram's buckets). The worker gauges
+ * are read from this intake's heartbeat follower at scrape time.
  */
-export class PromMetrics implements MetricsSink {
+export class PromMetrics {
   readonly registry = new Registry();
-  private readonly submittedTotal = new Counter({
-    name: 'errand_tasks_submitted_total',
-    help: 'Tasks submitted, from the event log',
-    labelNames: ['tenant', 'type'] as const,
-    registers: [this.registry],
-  });
-  private readonly finishedTotal = new Counter({
-    name: 'errand_tasks_finished_total',
-    help: 'Tasks that reached a terminal state (outcome = that state); a task reopened by a retry counts again when it ends again',
-    labelNames: ['tenant', 'type', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly wait = new Histogram({
-    name: 'errand_task_wait_seconds',
-    help: 'Submitted to first started, once per task',
-    labelNames: ['type'] as const,
-    buckets: BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly run = new Histogram({
-    name: 'errand_task_run_seconds',
-    help: 'First started to the end, at each end',
-    labelNames: ['type'] as const,
-    buckets: BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly tasks = new Gauge({
-    name: 'errand_tasks',
-    help: 'Tasks now in each non-terminal state',
-    labelNames: ['tenant', 'state'] as const,
-    registers: [this.registry],
-  });
-  private readonly deliveries = new Counter({
-    name: 'errand_deliveries_total',
-    help: 'Delivery outcomes recorded by the notifier (superseded = a progress message replaced by a later one)',
-    labelNames: ['kind', 'outcome'] as const,
-    registers: [this.registry],
-  });
-  private readonly tenants = new Set<string>();
+  private current: Promise<MetricsSnapshot> | undefined;
 
-  constructor(pools: () => PoolLoad[]) {
+  constructor(
+    pools: () => PoolLoad[],
+    private readonly snapshot: () => Promise<MetricsSnapshot>,
+  ) {
+    const snap = () => this.current ?? this.snapshot();
+    new Counter({
+      name: 'errand_tasks_submitted_total',
+      help: 'Tasks submitted, from the event log',
+      labelNames: ['tenant', 'type'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const c of (await snap()).submitted) this.inc({ tenant: c.tenant, type: c.type }, c.value);
+      },
+    });
+    new Counter({
+      name: 'errand_tasks_finished_total',
+      help: 'Tasks that reached a terminal state (outcome = that state); a task reopened by a retry counts again when it ends again',
+      labelNames: ['tenant', 'type', 'outcome'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const c of (await snap()).finished) this.inc({ tenant: c.tenant, type: c.type, outcome: c.outcome }, c.value);
+      },
+    });
+    new Gauge({
+      name: 'errand_tasks',
+      help: 'Tasks now in each non-terminal state',
+      labelNames: ['tenant', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const c of (await snap()).tasks) this.set({ tenant: c.tenant, state: c.state }, c.value);
+      },
+    });
+    new Counter({
+      name: 'errand_deliveries_total',
+      help: 'Delivery outcomes recorded by the notifier (superseded = a progress message replaced by a later one)',
+      labelNames: ['kind', 'outcome'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const c of (await snap()).deliveries) this.inc({ kind: c.kind, outcome: c.outcome }, c.value);
+      },
+    });
     // read at scrape time; reset first so a pool whose workers are gone drops out
     const gauge = (name: string, help: string, value: (p: PoolLoad) => number) =>
       new Gauge({
@@ -81,38 +86,34 @@ export class PromMetrics implements MetricsSink {
     });
   }
 
-  submitted(tenant: string, type: string): void {
-    this.submittedTotal.inc({ tenant, type });
-  }
-
-  finished(tenant: string, type: string, outcome: TaskState): void {
-    this.finishedTotal.inc({ tenant, type, outcome });
-  }
-
-  waited(type: string, seconds: number): void {
-    this.wait.observe({ type }, seconds);
-  }
-
-  ran(type: string, seconds: number): void {
-    this.run.observe({ type }, seconds);
-  }
-
-  moved(tenant: string, from: TaskState | undefined, to: TaskState): void {
-    if (!this.tenants.has(tenant)) {
-      // every non-terminal state of a tenant is a series from the start: 0 is an answer, absence is not
-      this.tenants.add(tenant);
-      for (const state of WAITING) this.tasks.set({ tenant, state }, 0);
-    }
-    if (from !== undefined && !isTerminalState(from)) this.tasks.dec({ tenant, state: from });
-    if (!isTerminalState(to)) this.tasks.inc({ tenant, state: to });
-  }
-
-  delivery(kind: string, outcome: DeliveryOutcome): void {
-    this.deliveries.inc({ kind, outcome });
-  }
-
-  /** The text format, and its content type. */
+  /** The text format, and its content type: one store snapshot per scrape. */
   async scrape(): Promise<{ text: string; contentType: string }> {
-    return { text: await this.registry.metrics(), contentType: this.registry.contentType };
+    const snapshot = this.snapshot();
+    this.current = snapshot;
+    try {
+      const s = await snapshot;
+      const text = await this.registry.metrics();
+      const hist =
+        histogram('errand_task_wait_seconds', 'Submitted to first started, once per task', s.wait) +
+        histogram('errand_task_run_seconds', 'First started to the end, at each end', s.run);
+      return { text: text + hist, contentType: this.registry.contentType };
+    } finally {
+      if (this.current === snapshot) this.current = undefined;
+    }
   }
+}
+
+/** One histogram family in the text format (0.0.4), from the store's cumulative buckets. */
+function histogram(name: string, help: string, series: HistogramSeries[]): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+  for (const h of series) {
+    const type = escapeLabel(h.type);
+    for (const b of h.buckets) lines.push(`${name}_bucket{le="${b.le === Number.POSITIVE_INFINITY ? '+Inf' : b.le}",type="${type}"} ${b.count}`);
+    lines.push(`${name}_sum{type="${type}"} ${h.sum}`, `${name}_count{type="${type}"} ${h.count}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }

@@ -1,132 +1,264 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { ErrandError, isTerminalState, subjects, taskKey, type LogSink, type TaskRecord, type TaskState } from '@errand/contracts';
+import type { HistoryStore, ListFilter, ListPage, TaskChange, TypeMetrics } from '@errand/history';
 import type { EventLog } from '@errand/nats';
-import { ErrandError, taskKey, type TaskRecord } from '@errand/contracts';
-import { Projection } from '../domain/projection.ts';
+import type { AppliedNote } from './projector.ts';
 
-interface Waiter {
-  check: () => boolean;
-  resolve: (ok: boolean) => void;
+const DAY_MS = 86_400_000;
+/** How often the applied sequence is read from the store when no note came (a lost note, another intake's projector). */
+const POLL_MS = 200;
+
+/** A task that changed, for live lists: its state before (undefined for a new task) and its record now. */
+export interface LiveChange {
+  before: { state: TaskState } | undefined;
+  after: TaskRecord;
+}
+
+interface TaskWaiter {
+  check: (r: TaskRecord | undefined) => boolean;
+  resolve: (r: TaskRecord | undefined) => void;
 }
 
 /**
- * Feeds the projection from the whole event log (`EventLog.follow`), and lets
- * requests wait until it has applied a given sequence (read your writes).
+ * What the intake reads of the history store: tasks, lists and metrics, and
+ * waits until the store has applied a given log sequence (read your writes)
+ * or a task has changed as a request expects. The store is written by the
+ * projector (in this process, which calls `applied`, or in another intake,
+ * whose notes arrive on `subjects.historyApplied`); the applied sequence is
+ * also polled, so a lost note only delays. Nothing here grows with the
+ * number of tasks: waits and live listeners are per request.
  */
 export class ReadModel {
-  readonly projection = new Projection();
+  private seq = 0;
+  private startTarget = Number.POSITIVE_INFINITY;
   private caughtUp = false;
-  private follower: { stop: () => Promise<void>; lastSeq: () => number } | undefined;
-  private readonly waiters = new Set<Waiter>();
-  /** waits on one task, checked only when an event of that task is applied */
-  private readonly taskWaiters = new Map<string, Set<Waiter>>();
-  private tick: NodeJS.Timeout | undefined;
+  private localProjector = false;
+  private readonly seqWaiters = new Set<{ seq: number; resolve: (ok: boolean) => void }>();
+  private readonly taskWaiters = new Map<string, Set<TaskWaiter>>();
+  private readonly listeners = new Set<(c: LiveChange) => void>();
+  private sub: Subscription | undefined;
+  private poller: NodeJS.Timeout | undefined;
+  private polling = false;
 
-  constructor(private readonly events: EventLog) {}
+  constructor(
+    readonly store: HistoryStore,
+    private readonly events: EventLog,
+    private readonly nc: NatsConnection,
+    private readonly o: { historyDays: number; log: LogSink },
+  ) {}
 
   get isCaughtUp(): boolean {
     return this.caughtUp;
   }
 
-  /** The last sequence folded, counting messages skipped as invalid. */
+  /** The last log sequence the store has applied, as this intake last heard. */
   appliedSeq(): number {
-    return Math.max(this.projection.appliedSeq, this.follower?.lastSeq() ?? 0);
+    return this.seq;
   }
 
   async start(): Promise<void> {
-    this.follower = await this.events.follow({
-      name: 'intake-read-model',
-      onEvent: ({ event, seq }) => {
-        this.projection.apply(event, seq);
-        this.wakeTask(taskKey(event.tenant, event.taskId));
-        this.wake();
-      },
-      onCaughtUp: () => {
-        this.caughtUp = true;
-        this.wake();
+    this.startTarget = (await this.events.identity()).lastSeq;
+    this.advance(await this.store.appliedSeq());
+    this.sub = this.nc.subscribe(subjects.historyApplied, { callback: (err, m) => {
+        if (!err) this.onNote(m.data);
       },
     });
-    // invalid messages are skipped without a callback; a slow tick re-checks waits on them
-    this.tick = setInterval(() => this.wake(), 100);
-    this.tick.unref();
+    this.poller = setInterval(() => void this.poll(), POLL_MS);
+    this.poller.unref();
   }
 
   async stop(): Promise<void> {
-    if (this.tick) clearInterval(this.tick);
-    for (const w of this.waiters) w.resolve(false);
-    this.waiters.clear();
-    for (const set of this.taskWaiters.values()) for (const w of set) w.resolve(false);
+    if (this.poller) clearInterval(this.poller);
+    this.sub?.unsubscribe();
+    for (const w of this.seqWaiters) w.resolve(false);
+    this.seqWaiters.clear();
+    for (const set of [...this.taskWaiters.values()]) for (const w of [...set]) w.resolve(undefined);
     this.taskWaiters.clear();
-    await this.follower?.stop();
   }
 
-  /** Resolve true once `check()` holds, false at the deadline. */
-  waitUntil(check: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (check()) return Promise.resolve(true);
+  /** Whether the projector runs in this process (its changes come through `applied`, notes are then its own). */
+  setLocalProjector(on: boolean): void {
+    this.localProjector = on;
+  }
+
+  /** Called by this process's projector after each committed batch. */
+  applied(changes: TaskChange[], seq: number): void {
+    for (const c of changes) {
+      const key = taskKey(c.after.tenant, c.after.id);
+      const set = this.taskWaiters.get(key);
+      if (set) {
+        const now = { ...c.after };
+        for (const w of [...set]) if (w.check(now)) w.resolve(now);
+      }
+      if (this.listeners.size) this.emit({ before: c.before ? { state: c.before.state } : undefined, after: { ...c.after } });
+    }
+    this.advance(seq);
+  }
+
+  /** The store was emptied for another log: its applied sequence starts again from 0. */
+  storeReset(): void {
+    this.seq = 0;
+  }
+
+  private onNote(data: Uint8Array): void {
+    if (this.localProjector) return;
+    let note: AppliedNote;
+    try {
+      note = JSON.parse(new TextDecoder().decode(data)) as AppliedNote;
+    } catch {
+      return;
+    }
+    if (typeof note.seq !== 'number' || !Array.isArray(note.changes)) return;
+    void this.onRemoteChanges(note).catch((err: unknown) => this.o.log.debug('reading changed tasks failed', { error: String(err) }));
+  }
+
+  private async onRemoteChanges(note: AppliedNote): Promise<void> {
+    for (const c of note.changes) {
+      const key = taskKey(c.t, c.i);
+      const set = this.taskWaiters.get(key);
+      const listening = this.listeners.size > 0;
+      if (!set && !listening) continue;
+      const r = await this.store.getTask(c.t, c.i);
+      if (set) for (const w of [...set]) if (w.check(r)) w.resolve(r);
+      if (listening && r) this.emit({ before: c.b ? { state: c.b } : undefined, after: r });
+    }
+    this.advance(note.seq);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const seq = await this.store.appliedSeq();
+      if (seq > this.seq && !this.localProjector) {
+        // the notes may have been lost: look at every waiting task again
+        for (const [key, set] of [...this.taskWaiters]) {
+          const slash = key.indexOf('/');
+          const r = await this.store.getTask(key.slice(0, slash), key.slice(slash + 1));
+          for (const w of [...set]) if (w.check(r)) w.resolve(r);
+        }
+      }
+      if (seq < this.seq) this.seq = seq; // the store was emptied (another log): it says where it is
+      this.advance(seq);
+    } catch {
+      // the store is unreachable now: readiness says so; the next poll tries again
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private advance(seq: number): void {
+    if (seq > this.seq) this.seq = seq;
+    if (!this.caughtUp && this.seq >= this.startTarget) this.caughtUp = true;
+    for (const w of [...this.seqWaiters]) if (this.seq >= w.seq) w.resolve(true);
+  }
+
+  /** Resolve true once the store has applied `seq`, false at the deadline. */
+  waitApplied(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.seq >= seq) return Promise.resolve(true);
     return new Promise((resolve) => {
-      const w: Waiter = {
-        check,
-        resolve: (ok) => {
+      const w = {
+        seq,
+        resolve: (ok: boolean) => {
           clearTimeout(timer);
-          this.waiters.delete(w);
+          this.seqWaiters.delete(w);
           resolve(ok);
         },
       };
-      const timer = setTimeout(() => w.resolve(check()), timeoutMs);
-      this.waiters.add(w);
+      const timer = setTimeout(() => w.resolve(this.seq >= seq), timeoutMs);
+      this.seqWaiters.add(w);
     });
+  }
+
+  /** A task's record as the store has it (undefined when unknown or past the retention). */
+  async get(tenant: string, id: string): Promise<TaskRecord | undefined> {
+    return this.visible(await this.store.getTask(tenant, id));
   }
 
   /**
    * The task's record reflecting every event of it already in the log: asks
    * the log for the task's last sequence and waits until it is applied.
-   * Not found (or another tenant's) is `not_found`.
+   * Not found (or another tenant's, or past the retention) is `not_found`.
    */
   async readYourWrites(tenant: string, id: string, timeoutMs = 2_000): Promise<TaskRecord> {
     const last = await this.events.lastSeq(tenant, id);
     if (last === 0) throw new ErrandError('not_found', `no task ${id}`);
-    const ok = await this.waitUntil(() => this.appliedSeq() >= last, timeoutMs);
-    const r = this.projection.get(tenant, id);
+    const ok = await this.waitApplied(last, timeoutMs);
+    const r = await this.get(tenant, id);
+    if (r && r.lastSeq >= last) return r;
+    if (!ok) throw new ErrandError('unavailable', 'the history store is behind the event log; try again', { retryable: true });
     if (r) return r;
-    if (!ok) throw new ErrandError('unavailable', 'the read model is behind the event log; try again');
     throw new ErrandError('not_found', `no task ${id}`);
   }
 
   /**
    * Resolve with the task's record once `check` holds for it (checked each
-   * time an event of the task is folded), or with the record as it is at the
-   * deadline. Register it before writing what it waits for.
+   * time the store applies a change of the task), or with the record as it
+   * is at the deadline. Register it before writing what it waits for.
    */
   waitForTask(tenant: string, id: string, check: (r: TaskRecord | undefined) => boolean, timeoutMs: number): Promise<TaskRecord | undefined> {
     const key = taskKey(tenant, id);
-    // a copy: records are folded in place, and the answer is the state that met the check
-    const current = () => {
-      const r = this.projection.get(tenant, id);
-      return r ? { ...r } : undefined;
-    };
-    if (check(current())) return Promise.resolve(current());
     return new Promise((resolve) => {
       let set = this.taskWaiters.get(key);
       if (!set) this.taskWaiters.set(key, (set = new Set()));
-      const w: Waiter = {
-        check: () => check(current()),
-        resolve: () => {
+      let done = false;
+      const w: TaskWaiter = {
+        check,
+        resolve: (r) => {
+          if (done) return;
+          done = true;
           clearTimeout(timer);
           set.delete(w);
-          if (set.size === 0) this.taskWaiters.delete(key);
-          resolve(current());
+          if (set.size === 0 && this.taskWaiters.get(key) === set) this.taskWaiters.delete(key);
+          resolve(r);
         },
       };
-      const timer = setTimeout(() => w.resolve(false), timeoutMs);
+      const timer = setTimeout(() => {
+        void this.get(tenant, id)
+          .catch(() => undefined)
+          .then((r) => w.resolve(r));
+      }, timeoutMs);
       set.add(w);
+      // it may hold already
+      void this.get(tenant, id).then(
+        (r) => {
+          if (check(r)) w.resolve(r);
+        },
+        () => undefined,
+      );
     });
   }
 
-  private wakeTask(key: string): void {
-    const set = this.taskWaiters.get(key);
-    if (!set) return;
-    for (const w of [...set]) if (w.check()) w.resolve(true);
+  /** Call `fn` for each task change the store applies (live lists); returns its removal. */
+  onChange(fn: (c: LiveChange) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
   }
 
-  private wake(): void {
-    for (const w of [...this.waiters]) if (w.check()) w.resolve(true);
+  private emit(c: LiveChange): void {
+    for (const fn of this.listeners) fn(c);
   }
+
+  async list(tenant: string, f: ListFilter): Promise<ListPage> {
+    const page = await this.store.list(tenant, f);
+    const cutoff = this.cutoff();
+    return { items: page.items.filter((r) => !expired(r, cutoff)), nextCursor: page.nextCursor };
+  }
+
+  typeMetrics(tenant: string, type?: string): Promise<TypeMetrics[]> {
+    return this.store.typeMetrics(tenant, type);
+  }
+
+  private cutoff(): number {
+    return Date.now() - this.o.historyDays * DAY_MS;
+  }
+
+  /** Past the retention a task is gone, even before the sweep has removed it. */
+  private visible(r: TaskRecord | undefined): TaskRecord | undefined {
+    return r && !expired(r, this.cutoff()) ? r : undefined;
+  }
+}
+
+function expired(r: TaskRecord, cutoff: number): boolean {
+  return isTerminalState(r.state) && r.finishedAt !== undefined && Date.parse(r.finishedAt) < cutoff;
 }

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrandError, invalid, listQuerySchema, toView, type TaskView } from '@errand/contracts';
 import type { IntakeContext } from '../context.ts';
-import type { TaskChange } from '../domain/projection.ts';
+import type { LiveChange } from '../adapters/read-model.ts';
 import { KEEP_ALIVE_MS } from './events.ts';
 
 /** Changes are sent at most this often per stream, the latest view of each task. */
@@ -33,7 +33,7 @@ export function liveList(ctx: IntakeContext, open: Set<() => void>, req: Fastify
   const out = new PassThrough();
   let pending = new Map<string, TaskView>();
   let overflow = false;
-  const listener = (c: TaskChange) => {
+  const listener = (c: LiveChange) => {
     const r = c.after;
     if (r.tenant !== tenant || (f.type !== undefined && r.type !== f.type) || (f.user !== undefined && r.user !== f.user)) return;
     if (f.state !== undefined && r.state !== f.state && c.before?.state !== f.state) return;
@@ -55,7 +55,7 @@ export function liveList(ctx: IntakeContext, open: Set<() => void>, req: Fastify
     for (const v of pending.values()) out.write(`event: task\ndata: ${JSON.stringify(v)}\n\n`);
     pending = new Map();
   };
-  const remove = ctx.readModel.projection.onChange(listener);
+  const remove = ctx.readModel.onChange(listener);
   const flusher = setInterval(flush, FLUSH_MS);
   const keepAlive = setInterval(() => out.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
   let closed = false;
@@ -78,7 +78,7 @@ export function liveList(ctx: IntakeContext, open: Set<() => void>, req: Fastify
     .send(out);
 }
 
-function viewOf(r: TaskChange['after']): TaskView {
+function viewOf(r: LiveChange['after']): TaskView {
   const v = toView(r);
   delete v.result;
   return v;

@@ -46,7 +46,7 @@ export function intakeMcpBackend(ctx: IntakeContext, tenant: string): ErrandBack
     cancel: (id, opts) => cancel(ctx, tenant, id, opts),
     retry: (id) => retry(ctx, tenant, id),
     list: (query) => list(ctx, tenant, query),
-    taskTypes: async () => taskTypes(ctx, tenant).items,
+    taskTypes: async () => (await taskTypes(ctx, tenant)).items,
     onTypesChange: (listener) => ctx.types.onChange(listener),
   };
 }

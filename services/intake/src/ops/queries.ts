@@ -6,7 +6,7 @@ import {
   listQuerySchema,
   type TaskView,
 } from '@errand/contracts';
-import { BadCursor } from '../domain/projection.ts';
+import { BadCursor } from '@errand/history';
 import type { IntakeContext } from '../context.ts';
 import { withWaitingOn } from './waiting.ts';
 import { listView } from './results.ts';
@@ -15,7 +15,7 @@ export async function list(ctx: IntakeContext, tenant: string, raw: unknown): Pr
   const q = listQuerySchema.safeParse(raw ?? {});
   if (!q.success) throw invalid('the list query does not fit its schema', q.error);
   try {
-    const page = ctx.readModel.projection.list(tenant, q.data);
+    const page = await ctx.readModel.list(tenant, q.data);
     return { items: await withWaitingOn(ctx, page.items.map((r) => listView(r))), nextCursor: page.nextCursor };
   } catch (err) {
     if (err instanceof BadCursor) throw new ErrandError('invalid', err.message, { details: [{ path: 'cursor', message: err.message }] });
@@ -24,8 +24,8 @@ export async function list(ctx: IntakeContext, tenant: string, raw: unknown): Pr
 }
 
 /** Registered task types (live or not), their params schema, defaults, liveness, and the durations this tenant observed. */
-export function taskTypes(ctx: IntakeContext, tenant: string) {
-  const metrics = new Map(ctx.readModel.projection.metrics(tenant).map((m) => [m.type, m]));
+export async function taskTypes(ctx: IntakeContext, tenant: string) {
+  const metrics = new Map((await ctx.readModel.typeMetrics(tenant)).map((m) => [m.type, m]));
   return {
     items: ctx.types.list().map(({ info: t, live, workers, freeSlots, lastSeenAt }) => {
       const m = metrics.get(t.name)?.completionMs;
@@ -45,8 +45,8 @@ export function taskTypes(ctx: IntakeContext, tenant: string) {
   };
 }
 
-export function metricsSummary(ctx: IntakeContext, tenant: string) {
-  const items = ctx.readModel.projection.metrics(tenant);
+export async function metricsSummary(ctx: IntakeContext, tenant: string) {
+  const items = await ctx.readModel.typeMetrics(tenant);
   return { byType: Object.fromEntries(items.map(({ type, ...m }) => [type, m])) };
 }
 

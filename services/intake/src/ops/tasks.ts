@@ -63,12 +63,8 @@ export async function cancel(
   });
   const ack = await appendInTaskTrace(ctx, e, { idExtra: nuid.next() });
   // a task that is not running ends at once: report that when it comes quickly
-  const projection = ctx.readModel.projection;
-  await ctx.readModel.waitUntil(() => {
-    const now = projection.get(tenant, id);
-    return now !== undefined && now.lastSeq >= ack.seq && isTerminalState(now.state);
-  }, 1_000);
-  return { id, state: projection.get(tenant, id)?.state ?? r.state };
+  const now = await ctx.readModel.waitForTask(tenant, id, (t) => t !== undefined && t.lastSeq >= ack.seq && isTerminalState(t.state), 1_000);
+  return { id, state: now?.state ?? r.state };
 }
 
 const RETRYABLE = new Set(['failed', 'timed-out', 'cancelled']);

@@ -1,0 +1,120 @@
+/**
+ * The scale acceptance of the history store (`pnpm bench:history`):
+ *   a log of N events (N/5 finished no-op tasks, default 2,000,000) written
+ *   straight into ERRAND_EVENTS; the system started on it and the intake's
+ *   projector timed until the store has caught up (its rate printed); then a
+ *   restart of every service timed to ready, each process's RSS, and the
+ *   latency of a status of the oldest task, a filtered list and /metrics.
+ * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store).
+ */
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { STREAMS } from '@errand/contracts';
+import { provision } from '@errand/nats';
+import { createTestDatabase, type TestDatabase } from '@errand/testing';
+import { LogWriter } from './lib/logwriter.ts';
+import { BenchSystem, type ServiceName } from './lib/system.ts';
+import { say } from './lib/stats.ts';
+import { table } from './lib/table.ts';
+import { lifecycle } from './replay.ts';
+
+const arg = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const events = Number(arg('--events') ?? 2_000_000);
+const usePg = process.argv.includes('--pg');
+const SERVICES: ServiceName[] = ['intake', 'scheduler', 'worker', 'notifier'];
+
+async function timed(fn: () => Promise<unknown>, times = 7): Promise<{ medianMs: number; maxMs: number }> {
+  const ms: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { medianMs: ms[Math.floor(ms.length / 2)]!, maxMs: ms[ms.length - 1]! };
+}
+
+async function main(): Promise<void> {
+  let db: TestDatabase | undefined;
+  if (usePg) db = await createTestDatabase('errand_bench');
+  const sys = await BenchSystem.start({ services: [], env: { LOG_LEVEL: 'info', ...(db ? { ERRAND_DATABASE_URL: db.url } : {}) } });
+  const base = `http://127.0.0.1:${sys.port}`;
+  try {
+    const nc = await connect({ servers: sys.nats.url, name: 'bench-history-writer' });
+    await provision(nc);
+    const tasks = Math.ceil(events / 5);
+    say(`history: writing ${tasks * 5} events (${tasks} finished tasks) into ${STREAMS.events}`);
+    const w = new LogWriter(nc);
+    const t0 = performance.now();
+    const start = Date.now() - 24 * 3_600_000;
+    for (let chunk = 0; chunk < tasks; chunk += 1_000) {
+      const lives = [];
+      for (let i = chunk; i < Math.min(tasks, chunk + 1_000); i++) lives.push(lifecycle('default', i, start));
+      for (let k = 0; k < 5; k++) for (const life of lives) await w.write(life[k]!);
+      if (chunk % 100_000 === 0 && chunk) say(`history: ${chunk * 5} written`);
+    }
+    await w.flush();
+    w.close();
+    const info = await (await jetstreamManager(nc)).streams.info(STREAMS.events);
+    await nc.close();
+    say(`history: ${info.state.messages} events written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const p0 = performance.now();
+    const intake = sys.add('intake');
+    await sys.intakeReady(60 * 60_000);
+    const projectS = (performance.now() - p0) / 1000;
+    const caught = /"eventsPerSecond":(\d+)/.exec(intake.output.split('\n').find((l) => l.includes('caught up with the event log')) ?? '');
+    say(`history: projected in ${projectS.toFixed(1)} s (${Math.round(info.state.messages / projectS)} events/s; the projector says ${caught?.[1] ?? '?'} events/s)`);
+    for (const name of SERVICES.slice(1)) sys.add(name);
+    await sys.intakeReady();
+
+    // restart every service on the caught-up store
+    await Promise.all(sys.services.map((s) => s.stop()));
+    sys.services.length = 0;
+    const r0 = performance.now();
+    for (const name of SERVICES) sys.add(name);
+    await sys.intakeReady(120_000);
+    const restartMs = performance.now() - r0;
+    say(`history: every service restarted, ready in ${restartMs.toFixed(0)} ms`);
+
+    const oldest = lifecycle('default', 0, start)[0]!.taskId;
+    const status = await timed(async () => {
+      const r = await fetch(`${base}/v1/tasks/${oldest}`);
+      if (r.status !== 200) throw new Error(`status of the oldest task: ${r.status} ${await r.text()}`);
+      await r.arrayBuffer();
+    });
+    const list = await timed(async () => {
+      const r = await fetch(`${base}/v1/tasks?state=completed&user=u7&limit=50`);
+      if (r.status !== 200) throw new Error(`filtered list: ${r.status}`);
+      await r.arrayBuffer();
+    });
+    const metrics = await timed(async () => {
+      const r = await fetch(`${base}/metrics`);
+      if (r.status !== 200) throw new Error(`/metrics: ${r.status}`);
+      await r.arrayBuffer();
+    });
+    const rows = sys.services.map((s) => [s.name, s.memory().rssMiB.toFixed(0), s.memory().peakMiB.toFixed(0)]);
+    process.stdout.write(
+      `\n${table(
+        ['figure', 'value', 'target'],
+        [
+          ['events in the log', String(info.state.messages), ''],
+          ['history store', db ? 'PostgreSQL' : 'embedded (PGlite)', ''],
+          ['projection, events/s', String(Math.round(info.state.messages / projectS)), 'printed'],
+          ['restart of every service to ready, ms', restartMs.toFixed(0), '< 5000'],
+          ['status of the oldest task, ms (median / max)', `${status.medianMs.toFixed(1)} / ${status.maxMs.toFixed(1)}`, '< 100'],
+          ['filtered list, ms (median / max)', `${list.medianMs.toFixed(1)} / ${list.maxMs.toFixed(1)}`, '< 100'],
+          ['/metrics, ms (median / max)', `${metrics.medianMs.toFixed(1)} / ${metrics.maxMs.toFixed(1)}`, '< 100'],
+        ],
+      )}\n${table(['process', 'RSS MiB', 'peak MiB (since restart)'], rows)}\n`,
+    );
+  } finally {
+    await sys.stop();
+    await db?.drop();
+  }
+}
+
+await main();
