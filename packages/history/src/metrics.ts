@@ -1,12 +1,7 @@
 import { isTerminalState, type ErrandEvent, type TaskRecord, type TaskState } from '@errand/contracts';
+import type { Before } from './types.ts';
 
-/** What a task looked like before an event was folded (the fold changes records in place). */
-export interface Before {
-  state: TaskState;
-  firstStartedAt?: string | undefined;
-}
-
-/** Where the fold's counts go (the Prometheus registry, or a test's recorder). */
+/** Where the fold's counts go (the store's per-batch deltas, or a test's recorder). */
 export interface MetricsSink {
   submitted(tenant: string, type: string): void;
   /** a task reached a terminal state (again, after a user's retry) */
@@ -29,8 +24,8 @@ const seconds = (from: string, to: string): number | undefined => {
 
 /**
  * Count one folded event: called with the task's state before the event and
- * its record after it, for every event the read model applies, so every
- * intake that folds the same log counts the same totals. A terminal state
+ * its record after it, for every event the store applies, so the totals are
+ * the same whoever folds the log. A terminal state
  * counts when it is entered (a `failed` that will retry leaves the task
  * `retrying`, not ended; a user's retry reopens it, so its next end counts
  * again); the wait is observed when the first `started` is folded.

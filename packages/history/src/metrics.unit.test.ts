@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type ErrandEvent, type TaskState } from '@errand/contracts';
-import { Projection } from './projection.ts';
+import { foldBatch } from './fold.ts';
 import { countEvent, type DeliveryOutcome, type MetricsSink } from './metrics.ts';
 
 const T0 = Date.parse('2025-01-01T00:00:00.000Z');
@@ -34,10 +34,9 @@ class Recorder implements MetricsSink {
 }
 
 function run(events: ErrandEvent[]): Recorder {
-  const p = new Projection();
   const r = new Recorder();
-  p.onChange((c) => countEvent(r, c.before, c.after, c.event));
-  events.forEach((e, i) => p.apply(e, i + 1));
+  const { changes } = foldBatch(events.map((event, i) => ({ seq: i + 1, event })), new Map());
+  for (const c of changes) countEvent(r, c.before, c.after, c.event);
   return r;
 }
 
