@@ -43,7 +43,7 @@ describe('the history store in PostgreSQL, shared by two intakes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('errand_e2e');
-    sys = await System.start({ env: { ERRAND_DATABASE_URL: db.url, ERRAND_LEASE_MS: '2000' } });
+    sys = await System.start({ env: { ERRAND_DATABASE_URL: db.url, ERRAND_LEASE_MS: '2000', ERRAND_MAX_PENDING_PER_USER: '1000' } });
     port2 = await freePort();
     second = sys.add('intake', { PORT: String(port2) });
     await readyAt(port2);
@@ -88,11 +88,8 @@ describe('the history store in PostgreSQL, shared by two intakes', () => {
   });
 
   it('loses no update when the projecting intake is killed mid-load', async () => {
-    const before = await waitFor(async () => {
-      const lines = await taskSeries(sys.port);
-      return lines.find((l) => l.startsWith('errand_tasks_submitted_total{tenant="default",type="demo.noop"}'));
-    });
-    const noopBefore = Number(before.split(' ').pop());
+    const before = (await taskSeries(sys.port)).find((l) => l.startsWith('errand_tasks_submitted_total{tenant="default",type="demo.noop"}'));
+    const noopBefore = before ? Number(before.split(' ').pop()) : 0;
     const projector = [sys.get('intake'), second].find((p) => /this intake projects the event log/.test(p.output))!;
     const survivorPort = projector === second ? sys.port : port2;
     const ids: string[] = [];
@@ -100,7 +97,10 @@ describe('the history store in PostgreSQL, shared by two intakes', () => {
       const tasks = Array.from({ length: 50 }, (_, i) => ({ type: 'demo.noop', params: { result: round * 50 + i } }));
       const r = await at(survivorPort, 'POST', '/v1/tasks/batch', { tasks });
       expect(r.status, JSON.stringify(r.body).slice(0, 500)).toBeLessThan(300);
-      for (const item of r.body.items) ids.push(item.id);
+      for (const item of r.body.items) {
+        expect(item.id, JSON.stringify(item)).toBeDefined();
+        ids.push(item.id);
+      }
       if (round === 1) await projector.stop('SIGKILL');
     }
     // the survivor takes the lease and projects on from what the store applied
