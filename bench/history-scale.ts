@@ -11,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@errand/contracts';
 import { provision } from '@errand/nats';
-import { createTestDatabase, type TestDatabase } from '@errand/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@errand/testing';
 import { LogWriter } from './lib/logwriter.ts';
 import { BenchSystem, type ServiceName } from './lib/system.ts';
 import { say } from './lib/stats.ts';
@@ -64,7 +64,16 @@ async function main(): Promise<void> {
 
     const p0 = performance.now();
     const intake = sys.add('intake');
-    await sys.intakeReady(60 * 60_000);
+    // caught up = the readiness check of the history store (the others wait for a worker, not started yet)
+    await waitFor(
+      async () => {
+        if (!intake.alive) throw new Error(`the intake exited: ${intake.output.slice(-2000)}`);
+        const r = await fetch(`${base}/readyz`).catch(() => undefined);
+        const body = r ? ((await r.json()) as { checks?: { readModel?: { ok: boolean } } }) : undefined;
+        return body?.checks?.readModel?.ok === true;
+      },
+      { timeoutMs: 60 * 60_000, intervalMs: 200, what: 'the history store to catch up' },
+    );
     const projectS = (performance.now() - p0) / 1000;
     const caught = /"eventsPerSecond":(\d+)/.exec(intake.output.split('\n').find((l) => l.includes('caught up with the event log')) ?? '');
     say(`history: projected in ${projectS.toFixed(1)} s (${Math.round(info.state.messages / projectS)} events/s; the projector says ${caught?.[1] ?? '?'} events/s)`);

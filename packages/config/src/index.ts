@@ -110,7 +110,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   /** the history projector's batch: at most this many log messages per transaction */
-  ERRAND_PROJECTOR_BATCH: int(1).default(1_000),
+  ERRAND_PROJECTOR_BATCH: int(1).default(5_000),
   /** how often ended tasks older than ERRAND_HISTORY_DAYS are removed from the store and the log */
   ERRAND_RETENTION_SWEEP_MS: int(1_000).default(60_000),
   /** how long an MCP tool call waits for its task before answering that it runs in the background */

@@ -49,7 +49,8 @@ export function pgSql(url: string, onError: (err: Error) => void): Sql {
 
 /** PGlite in `dir` (created when missing). */
 export async function pgliteSql(dir: string): Promise<Sql> {
-  const db = await PGlite.create(dir);
+  // PGlite's defaults are a server's (shared_buffers 128MB): an intake's share is far less
+  const db = await PGlite.create(dir, { postgresqlconf: ['shared_buffers = 16MB', 'work_mem = 2MB', 'temp_buffers = 2MB', 'maintenance_work_mem = 16MB'] });
   const wrap = (q: PGlite | Transaction): Queryable => ({
     async query<R>(text: string, params?: unknown[]) {
       return (await q.query<R>(text, params)).rows;

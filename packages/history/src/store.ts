@@ -129,12 +129,13 @@ class SqlHistoryStore implements HistoryStore {
   }
 
   private async maintain(rows: number): Promise<void> {
-    if (this.kind !== 'embedded') return; // a server's autovacuum does this
     this.rowsSinceVacuum += rows;
     if (this.rowsSinceVacuum < VACUUM_EVERY_ROWS) return;
     this.rowsSinceVacuum = 0;
     const started = Date.now();
-    await this.sql.query('VACUUM ANALYZE tasks');
+    // a server's autovacuum cleans up, but its statistics come late during a bulk catch-up
+    // (a list planned on stale statistics sorted the whole table: 0.6 s after 2M events)
+    await this.sql.query(this.kind === 'embedded' ? 'VACUUM ANALYZE tasks' : 'ANALYZE tasks');
     this.log?.debug('history store: vacuumed', { ms: Date.now() - started });
   }
 
