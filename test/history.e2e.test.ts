@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS, subjects } from '@errand/contracts';
@@ -157,6 +159,21 @@ describe('retention and restarts on the embedded store', () => {
     await sys.ready();
     expect((await http(sys, 'GET', `/v1/tasks/${id}`)).body.state).toBe('running');
     expect(again.output).not.toMatch(/projecting the event log into it/);
+    await http(sys, 'POST', `/v1/tasks/${id}/cancel`, {});
+    await waitState(sys, id, ['cancelled']);
+  });
+
+  it('rebuilds a dropped store by replaying the log', async () => {
+    // a running task: an ended one would be past this suite's few seconds of retention
+    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 30_000, steps: 1 } });
+    const id = r.body.id as string;
+    await waitState(sys, id, ['running']);
+    await sys.get('intake', sys.procs.filter((p) => p.name === 'intake').length - 1).stop('SIGTERM');
+    rmSync(join(sys.dataDir, 'history'), { recursive: true, force: true });
+    const again = sys.add('intake');
+    await sys.ready();
+    expect((await waitState(sys, id, ['running'])).type).toBe('demo.sleep');
+    expect(again.output).toMatch(/the history store is new: projecting the event log into it/);
     await http(sys, 'POST', `/v1/tasks/${id}/cancel`, {});
     await waitState(sys, id, ['cancelled']);
   });
