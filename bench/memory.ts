@@ -41,7 +41,7 @@ export async function runMemory(o: BenchOptions): Promise<MemoryResults> {
     await kv.put(HOLD.name, JSON.stringify(HOLD));
     const sched = sys.add('scheduler');
     await waitFor(() => /caught up with the log/.test(sched.output), { timeoutMs: 30_000, what: 'the scheduler to start' });
-    await waitFor(() => /became the leader/.test(sched.output), { timeoutMs: 30_000, what: 'the scheduler to lead' });
+    await waitFor(() => /took the lease/.test(sched.output), { timeoutMs: 30_000, what: 'the scheduler to lead' });
     const baselineMiB = sched.memory().rssMiB;
     let queued = 0;
     const sub = nc.subscribe(subjects.allEvents, {
