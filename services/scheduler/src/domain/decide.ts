@@ -47,18 +47,34 @@ const partialOf = (r: TaskRecord) => (r.discardPartial ? {} : r.checkpointRef ? 
 const at = (now: number) => new Date(now).toISOString();
 const ids = (r: TaskRecord) => ({ taskId: r.id, tenant: r.tenant });
 
+/**
+ * How many admissions (and their cancels or rejections) may be written and not
+ * folded yet. A burst of submits is admitted in windows of this size, in log
+ * order: without it, 100,000 submits became 55,000 writes in flight at once,
+ * each holding its event, its span and its promise (most of the scheduler's
+ * peak memory).
+ */
+export const ADMIT_IN_FLIGHT = 1_000;
+
 /** Admission of undecided tasks, in log order. Counts pending as it goes. */
 function admit(inp: DecideInput, out: Command[]): void {
   const { state, limits, types, now, inflight } = inp;
   // admissions written but not yet folded count as pending already
   const pending = new Map<string, number>();
+  let admitting = 0;
   for (const { cmd } of inflight.values()) {
+    if (state.undecided.has(cmd.key)) admitting++;
     if (cmd.event.type !== 'queued') continue;
     const r = state.tasks.get(cmd.key);
     if (r) pending.set(userKey(r.tenant, r.user), (pending.get(userKey(r.tenant, r.user)) ?? 0) + 1);
   }
-  const order = [...state.undecided].filter((k) => !inflight.has(k)).map((k) => state.tasks.get(k)!);
-  order.sort((a, b) => a.submitSeq - b.submitSeq);
+  if (admitting >= ADMIT_IN_FLIGHT) return;
+  // `undecided` is in log order (state.ts): the first ones not under way are the next window
+  const order: TaskRecord[] = [];
+  for (const k of state.undecided) {
+    if (order.length >= ADMIT_IN_FLIGHT - admitting) break;
+    if (!inflight.has(k)) order.push(state.tasks.get(k)!);
+  }
   for (const r of order) {
     const key = taskKey(r.tenant, r.id);
     const base = { key, expectLastSeq: r.lastSeq } as const;

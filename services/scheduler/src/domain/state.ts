@@ -14,7 +14,7 @@ export interface SchedState {
   tasks: Map<string, TaskRecord>;
   /** admitted tasks waiting for a slot, and scheduled retries (at the front of their line, from `retry-scheduled` on) */
   ready: FairQueue;
-  /** `submitted`, not decided yet */
+  /** `submitted`, not decided yet, in log order (a task keeps its place while it stays `submitted`) */
   undecided: Set<string>;
   /** dispatched or running: they hold a slot */
   active: Set<string>;
@@ -53,9 +53,10 @@ function bump(m: Map<string, number>, k: string, d: number): void {
   else m.set(k, v);
 }
 
-/** Remove a record from every index (before re-adding it by its new state). */
-function unindex(s: SchedState, key: string, r: TaskRecord): void {
-  s.undecided.delete(key);
+/** Remove a record from every index (before re-adding it by its new state `now`). */
+function unindex(s: SchedState, key: string, r: TaskRecord, now: TaskRecord['state']): void {
+  // a task still undecided keeps its place: admission goes in log order without sorting
+  if (now !== 'submitted') s.undecided.delete(key);
   s.ready.remove(key);
   if (r.state === 'queued') bump(s.pendingPerUser, userKey(r.tenant, r.user), -1);
   if (s.active.delete(key)) {
@@ -121,7 +122,7 @@ export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number
   // the round-robin turn moves when a dispatch is applied: a fact of the fold
   if (e.type === 'dispatched' && r.state === 'dispatched') s.ready.take(key);
   if (was.state !== r.state || was.cancelRequestedAt !== r.cancelRequestedAt || was.attempt !== r.attempt || was.notBefore !== r.notBefore) {
-    unindex(s, key, was);
+    unindex(s, key, was, r.state);
     index(s, key, r, nowMs);
   }
   const after = r;
