@@ -32,6 +32,8 @@ const HOLD: TaskTypeInfo = {
 /** Extras for `bench/scheduler-memory.ts`: more environment for the scheduler, and a look at it once all are queued. */
 export interface MemoryHooks {
   env?: Record<string, string>;
+  /** run the scheduler from its build (dist/), as production does */
+  fromDist?: boolean;
   atEnd?: (sched: Service) => Promise<void>;
 }
 
@@ -40,6 +42,8 @@ export async function runMemory(o: BenchOptions, hooks: MemoryHooks = {}): Promi
   const n = o.memoryTasks;
   const sys = await BenchSystem.start({
     services: [],
+    ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
+    ...(hooks.fromDist ? { fromDist: true } : {}),
     env: { ERRAND_CONCURRENCY: '1', ERRAND_MAX_PENDING_PER_USER: '1000000', LOG_LEVEL: 'info', ...hooks.env },
   });
   const nc = await connect({ servers: sys.nats.url, name: 'bench-memory' });

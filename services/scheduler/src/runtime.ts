@@ -125,7 +125,8 @@ export class SchedulerRuntime {
     const t = this.now();
     const key = taskKey(se.event.tenant, se.event.taskId);
     const before = this.state.tasks.get(key)?.state;
-    const r = evolve(this.state, se.event, se.seq, t);
+    // one key string for the state's indices and the runtime's own maps
+    const r = evolve(this.state, se.event, se.seq, t, key);
     if (!r) {
       // a retry of a task forgotten since it ended: read its history back
       if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);

@@ -110,10 +110,11 @@ export function index(s: SchedState, key: string, r: SchedTask, nowMs: number): 
  * Apply one event from the log. `nowMs` is when the scheduler saw it (leases
  * count from then). Returns the task's record, or undefined when the event
  * is for a task this state does not know (it is logged by the caller).
+ * `key` is the task's key when the caller has it already: every index of
+ * the task then shares that one string.
  */
-export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number): SchedTask | undefined {
+export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number, key = taskKey(e.tenant, e.taskId)): SchedTask | undefined {
   if (seq > s.seq) s.seq = seq;
-  const key = taskKey(e.tenant, e.taskId);
   let r = s.tasks.get(key);
   if (!r) {
     if (e.type !== 'submitted') return undefined;
