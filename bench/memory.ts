@@ -5,11 +5,13 @@ import { provision } from '@errand/nats';
 import { waitFor } from '@errand/testing';
 import { LogWriter } from './lib/logwriter.ts';
 import { say } from './lib/stats.ts';
-import { BenchSystem } from './lib/system.ts';
+import { BenchSystem, type Service } from './lib/system.ts';
 import type { BenchOptions } from './lib/options.ts';
 
 export interface MemoryResults {
   tasks: number;
+  /** RSS (MiB) sampled every 100 ms from the first submit until all were queued, then for 2 s more */
+  timeline: number[];
   queued: number;
   baselineMiB: number;
   peakMiB: number;
@@ -27,12 +29,22 @@ const HOLD: TaskTypeInfo = {
   updatedAt: new Date().toISOString(),
 };
 
+/** Extras for `bench/scheduler-memory.ts`: more environment for the scheduler, and a look at it once all are queued. */
+export interface MemoryHooks {
+  env?: Record<string, string>;
+  /** run the scheduler from its build (dist/), as production does */
+  fromDist?: boolean;
+  atEnd?: (sched: Service) => Promise<void>;
+}
+
 /** A scheduler process (nothing else) holding `memoryTasks` queued tasks: its peak RSS (VmHWM). */
-export async function runMemory(o: BenchOptions): Promise<MemoryResults> {
+export async function runMemory(o: BenchOptions, hooks: MemoryHooks = {}): Promise<MemoryResults> {
   const n = o.memoryTasks;
   const sys = await BenchSystem.start({
     services: [],
-    env: { ERRAND_CONCURRENCY: '1', ERRAND_MAX_PENDING_PER_USER: '1000000', LOG_LEVEL: 'info' },
+    ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
+    ...(hooks.fromDist ? { fromDist: true } : {}),
+    env: { ERRAND_CONCURRENCY: '1', ERRAND_MAX_PENDING_PER_USER: '1000000', LOG_LEVEL: 'info', ...hooks.env },
   });
   const nc = await connect({ servers: sys.nats.url, name: 'bench-memory' });
   try {
@@ -41,7 +53,7 @@ export async function runMemory(o: BenchOptions): Promise<MemoryResults> {
     await kv.put(HOLD.name, JSON.stringify(HOLD));
     const sched = sys.add('scheduler');
     await waitFor(() => /caught up with the log/.test(sched.output), { timeoutMs: 30_000, what: 'the scheduler to start' });
-    await waitFor(() => /became the leader/.test(sched.output), { timeoutMs: 30_000, what: 'the scheduler to lead' });
+    await waitFor(() => /took the lease/.test(sched.output), { timeoutMs: 30_000, what: 'the scheduler to lead' });
     const baselineMiB = sched.memory().rssMiB;
     let queued = 0;
     const sub = nc.subscribe(subjects.allEvents, {
@@ -49,6 +61,8 @@ export async function runMemory(o: BenchOptions): Promise<MemoryResults> {
         if (!err && m.string().startsWith('{"type":"queued"')) queued++;
       },
     });
+    const timeline: number[] = [];
+    const sampler = setInterval(() => sched.alive && timeline.push(Math.round(sched.memory().rssMiB)), 100);
     say(`memory: appending ${n} submitted events (1000 users), no worker for their pool`);
     const t0 = performance.now();
     const w = new LogWriter(nc, 2_000);
@@ -73,8 +87,11 @@ export async function runMemory(o: BenchOptions): Promise<MemoryResults> {
     );
     const admitSeconds = (performance.now() - t0) / 1000;
     sub.unsubscribe();
+    await new Promise((r) => setTimeout(r, 2_000));
+    clearInterval(sampler);
     const m = sched.memory();
-    return { tasks: n, queued, baselineMiB, peakMiB: m.peakMiB, rssMiB: m.rssMiB, admitSeconds };
+    await hooks.atEnd?.(sched);
+    return { tasks: n, timeline, queued, baselineMiB, peakMiB: m.peakMiB, rssMiB: m.rssMiB, admitSeconds };
   } finally {
     await nc.close().catch(() => undefined);
     await sys.stop();

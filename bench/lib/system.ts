@@ -17,10 +17,13 @@ export class Service {
     readonly name: ServiceName,
     env: NodeJS.ProcessEnv,
     cpuProfDir?: string,
+    fromDist = false,
   ) {
     // one folder per service: the main thread and tsx's loader thread each write a profile
     const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, name)] : [];
-    this.child = spawn(process.execPath, [...prof, '--conditions=development', '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')], {
+    // from dist/ (after `pnpm build`) it runs as production does, without tsx's loader
+    const main = fromDist ? [join(ROOT, 'services', name, 'dist', 'main.js')] : ['--conditions=development', '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')];
+    this.child = spawn(process.execPath, [...prof, ...main], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -97,9 +100,10 @@ export class BenchSystem {
     readonly dataDir: string,
     private readonly env: NodeJS.ProcessEnv,
     private readonly cpuProfDir?: string,
+    private readonly fromDist = false,
   ) {}
 
-  static async start(opts: { services: ServiceName[]; env?: Record<string, string>; cpuProfDir?: string }): Promise<BenchSystem> {
+  static async start(opts: { services: ServiceName[]; env?: Record<string, string>; cpuProfDir?: string; fromDist?: boolean }): Promise<BenchSystem> {
     const nats = await startNatsServer();
     const port = await freePort();
     const dataDir = mkdtempSync(join(tmpdir(), 'errand-bench-'));
@@ -113,7 +117,7 @@ export class BenchSystem {
       LOG_LEVEL: 'warn',
       ...opts.env,
     };
-    const sys = new BenchSystem(nats, port, dataDir, env, opts.cpuProfDir);
+    const sys = new BenchSystem(nats, port, dataDir, env, opts.cpuProfDir, opts.fromDist);
     try {
       for (const name of opts.services) sys.add(name);
       if (opts.services.includes('intake')) await sys.intakeReady();
@@ -126,7 +130,7 @@ export class BenchSystem {
   }
 
   add(name: ServiceName, env: Record<string, string> = {}): Service {
-    const s = new Service(name, { ...this.env, ...env }, this.cpuProfDir);
+    const s = new Service(name, { ...this.env, ...env }, this.cpuProfDir, this.fromDist);
     this.services.push(s);
     return s;
   }

@@ -14,6 +14,8 @@ import { buildWorkMessage, WorkSender } from './adapters/work.ts';
 import { subscribeHeartbeats } from './handlers/heartbeats.ts';
 import { answerWaiting } from './handlers/waiting.ts';
 import { TaskTraces } from './adapters/traces.ts';
+import { TaskParams } from './adapters/params.ts';
+import type { SchedTask } from './domain/task.ts';
 
 /** What the runtime needs of the task-type catalog. */
 export type Catalog = Pick<TypeCatalog, 'infoMap' | 'list' | 'onChange'>;
@@ -35,6 +37,7 @@ export class SchedulerRuntime {
   private readonly hydrating = new Set<string>();
   private readonly inflight = new Map<string, InFlight>();
   private readonly traces: TaskTraces;
+  private readonly params: TaskParams;
   private readonly work: WorkSender;
   /** work messages go to ERRAND_WORK through the runtime's own publisher (the event log keeps its own inside) */
   private readonly publisher: JetStreamPublisher;
@@ -63,6 +66,7 @@ export class SchedulerRuntime {
     this.publisher = new JetStreamPublisher(nc);
     this.work = new WorkSender(this.publisher, logger);
     this.traces = new TaskTraces(log);
+    this.params = new TaskParams(log);
   }
 
   /** the sequence of the last snapshot written or restored */
@@ -121,13 +125,18 @@ export class SchedulerRuntime {
     const t = this.now();
     const key = taskKey(se.event.tenant, se.event.taskId);
     const before = this.state.tasks.get(key)?.state;
-    const r = evolve(this.state, se.event, se.seq, t);
+    // one key string for the state's indices and the runtime's own maps
+    const r = evolve(this.state, se.event, se.seq, t, key);
     if (!r) {
       // a retry of a task forgotten since it ended: read its history back
       if (se.event.type === 'retry-requested') void this.hydrate(se.event.tenant, se.event.taskId);
       return;
     }
-    if (se.event.type === 'submitted') this.traces.submitted(key, se.headers?.get('traceparent'));
+    if (se.event.type === 'submitted') {
+      this.traces.submitted(key, se.headers?.get('traceparent'));
+      this.params.submitted(key, se.event.params);
+    }
+    if (r.state !== 'submitted' && r.state !== 'queued' && r.state !== 'retrying') this.params.forget(key);
     const f = this.inflight.get(key);
     if (f?.doneAtSeq !== undefined && se.seq >= f.doneAtSeq) this.inflight.delete(key);
     if (isTerminalState(r.state)) {
@@ -146,7 +155,10 @@ export class SchedulerRuntime {
       const history = await this.log.history(tenant, taskId);
       let record: TaskRecord | undefined;
       for (const e of history) record = evolveTask(record, e.event, e.seq);
-      if (record) restoreTask(this.state, record, this.now());
+      if (record) {
+        this.params.submitted(key, record.params);
+        restoreTask(this.state, record, this.now());
+      }
       this.kick();
     } catch (err) {
       this.logger.warn('could not reload a task for its retry', { taskId, error: (err as Error).message });
@@ -180,14 +192,23 @@ export class SchedulerRuntime {
     for (const key of this.state.active) {
       this.state.lastSeen.set(key, t);
       const r = this.state.tasks.get(key)!;
-      if (r.state === 'dispatched' && r.dispatchSeq) {
-        const info = this.catalog.infoMap().get(r.type);
-        const tp = this.traces.known(key);
-        const work = buildWorkMessage(r, r.attempt, r.dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts, tp ? { traceparent: tp } : {});
-        this.work.later(key, r.pool ?? info?.pool ?? 'default', work);
-      }
+      if (r.state === 'dispatched' && r.dispatchSeq) void this.resend(key, r, r.dispatchSeq);
     }
     this.kick();
+  }
+
+  /** Send a dispatched attempt's work message again (a new leader does not know whether it was sent). */
+  private async resend(key: string, r: SchedTask, dispatchSeq: number): Promise<void> {
+    try {
+      const params = await this.params.of(key, r.tenant, r.id);
+      const info = this.catalog.infoMap().get(r.type);
+      const tp = this.traces.known(key);
+      const work = buildWorkMessage({ ...r, params }, r.attempt, dispatchSeq, info?.defaults.maxAttempts ?? this.limits.defaultMaxAttempts, tp ? { traceparent: tp } : {});
+      this.work.later(key, r.pool ?? info?.pool ?? 'default', work);
+      this.kick();
+    } catch (err) {
+      this.logger.warn('could not read a dispatched task back to send its work again', { taskId: r.id, error: (err as Error).message });
+    }
   }
 
   /** Run `decide` soon (once per turn of the event loop, however many events came in). */
@@ -249,6 +270,8 @@ export class SchedulerRuntime {
         const r = this.state.tasks.get(cmd.key);
         return !!r && !isTerminalState(r.state);
       });
+      // read before the write: once the dispatch is folded, the params are no longer kept
+      const params = cmd.kind === 'dispatch' ? await this.params.of(cmd.key, e.tenant, e.taskId) : undefined;
       await inSpan(name, parent, attrs, async (_span, ctx) => {
         const ack = await this.log.append(cmd.event, { expectLastSeq: cmd.expectLastSeq, trace: ctx });
         const f = this.inflight.get(cmd.key);
@@ -258,7 +281,7 @@ export class SchedulerRuntime {
         }
         if (cmd.kind === 'dispatch') {
           // the worker's attempt continues the trace as a child of this dispatch
-          const work = buildWorkMessage(cmd.record, cmd.event.attempt, ack.seq, cmd.maxAttempts, traceparentOf(ctx));
+          const work = buildWorkMessage({ ...cmd.record, params }, cmd.event.attempt, ack.seq, cmd.maxAttempts, traceparentOf(ctx));
           await this.work.send(cmd.key, cmd.event.pool, work);
         }
       });

@@ -63,13 +63,13 @@ async function scheduler(env: Record<string, string> = {}) {
   return s;
 }
 
-async function submit(tenant: string, priority = 5, user = 'u', taskType = 'demo.sleep') {
+async function submit(tenant: string, priority = 5, user = 'u', taskType = 'demo.sleep', params: unknown = {}) {
   const id = newTaskId();
   await log.append(
     makeEvent('submitted', { taskId: id, tenant }, new Date(), {
       user,
       taskType,
-      params: {},
+      params,
       priority,
       timeoutMs: 60_000,
       progressEveryMs: 10_000,
@@ -86,7 +86,7 @@ const types = async (tenant: string, id: string) => (await log.history(tenant, i
  * live; it names no running attempt, so their leases are not renewed), takes
  * the type's work messages and completes them (or not).
  */
-async function fakeWorker(opts: { complete: boolean; started: string[]; type?: string }) {
+async function fakeWorker(opts: { complete: boolean; started: string[]; type?: string; params?: Map<string, unknown> }) {
   const type = opts.type ?? 'demo.sleep';
   const name = `test-worker-${type.replace('.', '-')}`;
   const jsm = await jetstreamManager(nc);
@@ -101,6 +101,7 @@ async function fakeWorker(opts: { complete: boolean; started: string[]; type?: s
     callback: (m) => {
       const w = workMessageSchema.parse(decodeJson(m.data));
       m.ack();
+      opts.params?.set(w.taskId, w.params);
       void (async () => {
         const t = { taskId: w.taskId, tenant: w.tenant };
         await log.append(makeEvent('started', t, new Date(), { attempt: w.attempt, workerId: 'fake' }), { expectLastSeq: w.dispatchSeq });
@@ -190,10 +191,11 @@ describe('scheduler against a real NATS', () => {
   it('writes a snapshot and a restarted scheduler starts from it, then finishes the work', async () => {
     const tenant = 'snap';
     const started: string[] = [];
-    const w = await fakeWorker({ complete: true, started });
+    const params = new Map<string, unknown>();
+    const w = await fakeWorker({ complete: true, started, params });
     const first = await scheduler({ ERRAND_CONCURRENCY: '2', ERRAND_SNAPSHOT_EVERY: '100' });
     const ids: string[] = [];
-    for (let i = 0; i < 40; i++) ids.push(await submit(tenant, 5, `u${i % 8}`));
+    for (let i = 0; i < 40; i++) ids.push(await submit(tenant, 5, `u${i % 8}`, 'demo.sleep', { i, text: 'x'.repeat(i) }));
     await waitFor(() => first.runtime.snapshotSeq > 0, { timeoutMs: 15_000, what: 'a snapshot' });
     await first.stop({ release: false });
     running.splice(running.indexOf(first), 1);
@@ -204,6 +206,9 @@ describe('scheduler against a real NATS', () => {
       return true;
     }, { timeoutMs: 20_000, what: 'all tasks to complete' });
     for (const id of ids) expect((await types(tenant, id)).filter((t) => t === 'dispatched')).toHaveLength(1);
+    // the state keeps no params: each work message has them, whether kept since `submitted` or read
+    // back from the log (the tasks the second scheduler restored from the snapshot)
+    expect(ids.map((id) => params.get(id))).toEqual(ids.map((_, i) => ({ i, text: 'x'.repeat(i) })));
     await w.stop();
   });
 

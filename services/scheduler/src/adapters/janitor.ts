@@ -20,7 +20,7 @@ export class Janitor {
   ) {}
 
   /** Called for each task that just ended. */
-  ended(r: TaskRecord): void {
+  ended(r: Pick<TaskRecord, 'id' | 'tenant' | 'state' | 'attempt' | 'checkpointRef' | 'discardPartial'>): void {
     // a task that never wrote a checkpoint has nothing to remove (most tasks: no lookups for them)
     if (!r.checkpointRef) return;
     if (r.state === 'completed' || (r.state === 'cancelled' && r.discardPartial)) {
@@ -54,6 +54,6 @@ export class Janitor {
   }
 }
 
-export function isLiveRecord(r: TaskRecord | undefined): boolean {
+export function isLiveRecord(r: Pick<TaskRecord, 'state'> | undefined): boolean {
   return !!r && !isTerminalState(r.state);
 }

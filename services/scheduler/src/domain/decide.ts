@@ -1,4 +1,5 @@
-import { makeEvent, type ErrandEvent, type EventOf, type TaskRecord, type TaskTypeInfo } from '@errand/contracts';
+import { makeEvent, type ErrandEvent, type EventOf, type TaskTypeInfo } from '@errand/contracts';
+import type { SchedTask } from './task.ts';
 import { taskKey, userKey, type SchedState } from './state.ts';
 import { walkReady, type SlotLimits, type WalkInput } from './walk.ts';
 
@@ -16,7 +17,7 @@ export interface Limits extends SlotLimits {
 /** What the runtime must do: append an event (and for a dispatch, then publish its work message). */
 export type Command =
   | { kind: 'append'; key: string; event: ErrandEvent; expectLastSeq: number }
-  | { kind: 'dispatch'; key: string; event: EventOf<'dispatched'>; expectLastSeq: number; record: TaskRecord; maxAttempts: number };
+  | { kind: 'dispatch'; key: string; event: EventOf<'dispatched'>; expectLastSeq: number; record: SchedTask; maxAttempts: number };
 
 export interface DecideInput {
   state: SchedState;
@@ -43,22 +44,38 @@ export function retryDelay(next: number, limits: Pick<Limits, 'retryBaseMs' | 'r
   return Math.max(0, Math.round(raw * (0.8 + 0.4 * random())));
 }
 
-const partialOf = (r: TaskRecord) => (r.discardPartial ? {} : r.checkpointRef ? { partial: r.checkpointRef } : {});
+const partialOf = (r: SchedTask) => (r.discardPartial ? {} : r.checkpointRef ? { partial: r.checkpointRef } : {});
 const at = (now: number) => new Date(now).toISOString();
-const ids = (r: TaskRecord) => ({ taskId: r.id, tenant: r.tenant });
+const ids = (r: SchedTask) => ({ taskId: r.id, tenant: r.tenant });
+
+/**
+ * How many admissions (and their cancels or rejections) may be written and not
+ * folded yet. A burst of submits is admitted in windows of this size, in log
+ * order: without it, 100,000 submits became 55,000 writes in flight at once,
+ * each holding its event, its span and its promise (most of the scheduler's
+ * peak memory).
+ */
+export const ADMIT_IN_FLIGHT = 1_000;
 
 /** Admission of undecided tasks, in log order. Counts pending as it goes. */
 function admit(inp: DecideInput, out: Command[]): void {
   const { state, limits, types, now, inflight } = inp;
   // admissions written but not yet folded count as pending already
   const pending = new Map<string, number>();
+  let admitting = 0;
   for (const { cmd } of inflight.values()) {
+    if (state.undecided.has(cmd.key)) admitting++;
     if (cmd.event.type !== 'queued') continue;
     const r = state.tasks.get(cmd.key);
     if (r) pending.set(userKey(r.tenant, r.user), (pending.get(userKey(r.tenant, r.user)) ?? 0) + 1);
   }
-  const order = [...state.undecided].filter((k) => !inflight.has(k)).map((k) => state.tasks.get(k)!);
-  order.sort((a, b) => a.submitSeq - b.submitSeq);
+  if (admitting >= ADMIT_IN_FLIGHT) return;
+  // `undecided` is in log order (state.ts): the first ones not under way are the next window
+  const order: SchedTask[] = [];
+  for (const k of state.undecided) {
+    if (order.length >= ADMIT_IN_FLIGHT - admitting) break;
+    if (!inflight.has(k)) order.push(state.tasks.get(k)!);
+  }
   for (const r of order) {
     const key = taskKey(r.tenant, r.id);
     const base = { key, expectLastSeq: r.lastSeq } as const;
@@ -114,7 +131,7 @@ function cancels(inp: DecideInput, out: Command[]): void {
 }
 
 /** A `failed` (worker lost) of the task's current attempt; it retries while attempts are left. */
-function lost(inp: DecideInput, r: TaskRecord, key: string, message: string): Command {
+function lost(inp: DecideInput, r: SchedTask, key: string, message: string): Command {
   const max = inp.types.get(r.type)?.defaults.maxAttempts ?? inp.limits.defaultMaxAttempts;
   return {
     kind: 'append',
@@ -177,7 +194,7 @@ const DECIDE_SCAN = 10_000;
 
 /** The walk's view of a decision's input: the same for `decide` and `explain`. */
 export function walkInput(inp: DecideInput, busy: ReadonlySet<string>): WalkInput {
-  const dispatching = new Map<string, TaskRecord>();
+  const dispatching = new Map<string, SchedTask>();
   for (const { cmd } of inp.inflight.values()) if (cmd.kind === 'dispatch') dispatching.set(cmd.key, cmd.record);
   return { state: inp.state, limits: inp.limits, now: inp.now, types: inp.types, live: inp.live, dispatching, busy };
 }

@@ -1,17 +1,19 @@
-import { isTerminalState, type TaskRecord } from '@errand/contracts';
+import { isTerminalState } from '@errand/contracts';
 import { index, initialState, taskKey, type SchedState } from './state.ts';
+import { schedTaskOf, type SchedTask } from './task.ts';
 
-export const SNAPSHOT_VERSION = 1;
+/** 2: tasks in the scheduler's compact form (`SchedTask`); a snapshot of version 1 is ignored (the log is replayed). */
+export const SNAPSHOT_VERSION = 2;
 
 /** What a snapshot keeps: every task that is not terminal, and the sequence it is valid at. */
 export interface Snapshot {
   version: number;
   seq: number;
-  tasks: TaskRecord[];
+  tasks: SchedTask[];
 }
 
 export function takeSnapshot(s: SchedState): Snapshot {
-  const tasks: TaskRecord[] = [];
+  const tasks: SchedTask[] = [];
   for (const r of s.tasks.values()) if (!isTerminalState(r.state)) tasks.push(r);
   return { version: SNAPSHOT_VERSION, seq: s.seq, tasks };
 }
@@ -22,7 +24,9 @@ export function restoreSnapshot(snap: Snapshot, nowMs: number): SchedState {
   s.seq = snap.seq;
   // in log order, so the ready queue keeps first come first served
   const ordered = [...snap.tasks].sort((a, b) => a.submitSeq - b.submitSeq);
-  for (const r of ordered) {
+  for (const parsed of ordered) {
+    // the same shape and the same interned names as a task folded from the log
+    const r = schedTaskOf(parsed, s.names);
     const key = taskKey(r.tenant, r.id);
     s.tasks.set(key, r);
     index(s, key, r, nowMs);

@@ -1,5 +1,6 @@
-import { applyTaskEvent, recordFromSubmitted, isTerminalState, taskKey, type ErrandEvent, type TaskRecord } from '@errand/contracts';
+import { isTerminalState, taskKey, type ErrandEvent, type TaskRecord } from '@errand/contracts';
 import { FairQueue } from './queue.ts';
+import { applySchedEvent, Names, schedTaskFromSubmitted, schedTaskOf, type SchedTask } from './task.ts';
 
 /** the one task key of every service (contracts) */
 export { taskKey };
@@ -8,13 +9,16 @@ export const userKey = (tenant: string, user: string) => `${tenant}/${user}`;
 /**
  * The scheduler's whole state: a fold of the event log. `evolve` updates it in
  * place (a replay of a million events cannot afford copies) and never throws.
- * Indices are derived from the task records and kept in step with them.
+ * Indices are derived from the tasks and kept in step with them.
  */
 export interface SchedState {
-  tasks: Map<string, TaskRecord>;
+  /** tasks that have not ended, in the scheduler's compact form (`task.ts`) */
+  tasks: Map<string, SchedTask>;
+  /** one copy of each tenant, user, type, pool and line name */
+  names: Names;
   /** admitted tasks waiting for a slot, and scheduled retries (at the front of their line, from `retry-scheduled` on) */
   ready: FairQueue;
-  /** `submitted`, not decided yet */
+  /** `submitted`, not decided yet, in log order (a task keeps its place while it stays `submitted`) */
   undecided: Set<string>;
   /** dispatched or running: they hold a slot */
   active: Set<string>;
@@ -34,6 +38,7 @@ export interface SchedState {
 export function initialState(): SchedState {
   return {
     tasks: new Map(),
+    names: new Names(),
     ready: new FairQueue(),
     undecided: new Set(),
     active: new Set(),
@@ -53,9 +58,10 @@ function bump(m: Map<string, number>, k: string, d: number): void {
   else m.set(k, v);
 }
 
-/** Remove a record from every index (before re-adding it by its new state). */
-function unindex(s: SchedState, key: string, r: TaskRecord): void {
-  s.undecided.delete(key);
+/** Remove a record from every index (before re-adding it by its new state `now`). */
+function unindex(s: SchedState, key: string, r: Pick<SchedTask, 'state' | 'tenant' | 'user' | 'type'>, now: SchedTask['state']): void {
+  // a task still undecided keeps its place: admission goes in log order without sorting
+  if (now !== 'submitted') s.undecided.delete(key);
   s.ready.remove(key);
   if (r.state === 'queued') bump(s.pendingPerUser, userKey(r.tenant, r.user), -1);
   if (s.active.delete(key)) {
@@ -66,9 +72,9 @@ function unindex(s: SchedState, key: string, r: TaskRecord): void {
   s.cancelling.delete(key);
 }
 
-const lineOf = (r: TaskRecord) => userKey(r.tenant, r.user);
+const lineOf = (s: SchedState, r: SchedTask) => s.names.of(userKey(r.tenant, r.user));
 
-export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number): void {
+export function index(s: SchedState, key: string, r: SchedTask, nowMs: number): void {
   if (isTerminalState(r.state)) {
     // an ended task needs nothing more from the scheduler: later events of it
     // change nothing, and a retry request reads it back from the log
@@ -83,7 +89,7 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
       break;
     case 'queued':
       bump(s.pendingPerUser, userKey(r.tenant, r.user), 1);
-      if (!r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.type, r.priority);
+      if (!r.cancelRequestedAt) s.ready.push(key, lineOf(s, r), r.type, r.priority);
       break;
     case 'dispatched':
     case 'running':
@@ -95,7 +101,7 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
     case 'retrying':
       s.retrying.add(key);
       // a scheduled retry already waited its turn: the front of its line, ready once its time comes
-      if (r.notBefore && !r.cancelRequestedAt) s.ready.push(key, lineOf(r), r.type, r.priority, true);
+      if (r.notBefore && !r.cancelRequestedAt) s.ready.push(key, lineOf(s, r), r.type, r.priority, true);
       break;
   }
 }
@@ -104,24 +110,25 @@ export function index(s: SchedState, key: string, r: TaskRecord, nowMs: number):
  * Apply one event from the log. `nowMs` is when the scheduler saw it (leases
  * count from then). Returns the task's record, or undefined when the event
  * is for a task this state does not know (it is logged by the caller).
+ * `key` is the task's key when the caller has it already: every index of
+ * the task then shares that one string.
  */
-export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number): TaskRecord | undefined {
+export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number, key = taskKey(e.tenant, e.taskId)): SchedTask | undefined {
   if (seq > s.seq) s.seq = seq;
-  const key = taskKey(e.tenant, e.taskId);
   let r = s.tasks.get(key);
   if (!r) {
     if (e.type !== 'submitted') return undefined;
-    r = recordFromSubmitted(e, seq);
+    r = schedTaskFromSubmitted(e, seq, s.names);
     s.tasks.set(key, r);
     index(s, key, r, nowMs);
     return r;
   }
-  const was = { state: r.state, cancelRequestedAt: r.cancelRequestedAt, attempt: r.attempt, notBefore: r.notBefore, tenant: r.tenant, user: r.user, type: r.type } as TaskRecord;
-  if (!applyTaskEvent(r, e, seq)) return r;
+  const was = { state: r.state, cancelRequestedAt: r.cancelRequestedAt, attempt: r.attempt, notBefore: r.notBefore, tenant: r.tenant, user: r.user, type: r.type };
+  if (!applySchedEvent(r, e, seq, s.names)) return r;
   // the round-robin turn moves when a dispatch is applied: a fact of the fold
   if (e.type === 'dispatched' && r.state === 'dispatched') s.ready.take(key);
   if (was.state !== r.state || was.cancelRequestedAt !== r.cancelRequestedAt || was.attempt !== r.attempt || was.notBefore !== r.notBefore) {
-    unindex(s, key, was);
+    unindex(s, key, was, r.state);
     index(s, key, r, nowMs);
   }
   const after = r;
@@ -134,11 +141,12 @@ export function evolve(s: SchedState, e: ErrandEvent, seq: number, nowMs: number
  * Put back a task that was dropped when it ended, folded from its whole
  * history (a `retry-requested` reopened it). Ignored while it is still ended.
  */
-export function restoreTask(s: SchedState, r: TaskRecord, nowMs: number): void {
+export function restoreTask(s: SchedState, r: Pick<TaskRecord, keyof SchedTask>, nowMs: number): void {
   const key = taskKey(r.tenant, r.id);
   if (isTerminalState(r.state) || s.tasks.has(key)) return;
-  s.tasks.set(key, r);
-  index(s, key, r, nowMs);
+  const t = schedTaskOf(r, s.names);
+  s.tasks.set(key, t);
+  index(s, key, t, nowMs);
 }
 
 /** A heartbeat for an attempt: refreshes its lease when it is the current one. */

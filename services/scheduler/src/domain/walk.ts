@@ -1,4 +1,5 @@
-import type { TaskRecord, TaskTypeInfo } from '@errand/contracts';
+import type { TaskTypeInfo } from '@errand/contracts';
+import type { SchedTask } from './task.ts';
 import type { SchedState } from './state.ts';
 
 /** The limits the ready queue is walked under. */
@@ -30,7 +31,7 @@ export interface WalkInput extends TypeFacts {
   limits: SlotLimits;
   now: number;
   /** tasks whose dispatch is written but not folded yet: they hold their slot and their turn */
-  dispatching: ReadonlyMap<string, TaskRecord>;
+  dispatching: ReadonlyMap<string, SchedTask>;
   /** tasks with another command under way: not looked at */
   busy: ReadonlySet<string>;
   /** pass over the types without a live worker unseen (`decide`: their entries could only say `no_worker`) */
@@ -40,7 +41,7 @@ export interface WalkInput extends TypeFacts {
 /** One step of the walk: the entry, what happens to it, and how many entries that may run go first. */
 export interface Step {
   key: string;
-  record: TaskRecord;
+  record: SchedTask;
   verdict: Verdict;
   ahead: number;
 }
@@ -92,7 +93,7 @@ export function walkReady(inp: WalkInput, visit: (s: Step) => boolean): void {
 
 function judge(
   inp: WalkInput,
-  r: TaskRecord,
+  r: SchedTask,
   active: number,
   perTenant: ReadonlyMap<string, number>,
   perType: ReadonlyMap<string, number>,
