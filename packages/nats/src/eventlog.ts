@@ -5,6 +5,7 @@ import {
   subjects,
   decodeEvent,
   encodeEvent,
+  validateEvent,
   eventMsgId,
   type ErrandEvent,
 } from '@errand/contracts';
@@ -74,9 +75,12 @@ export class EventLog {
     });
   }
 
-  /** Decode a message from the log; an invalid one is logged and skipped. */
-  decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }): StoredEvent | undefined {
-    const d = decodeEvent(m.data);
+  /**
+   * Decode a message from the log; an invalid one is logged and skipped.
+   * `json`: its body, when the reader has parsed it already (to look before it decodes).
+   */
+  decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }, json?: unknown): StoredEvent | undefined {
+    const d = json === undefined ? decodeEvent(m.data) : validateEvent(json);
     if (!d.ok) {
       this.onBadEvent({ seq: m.seq, subject: m.subject, error: d.error });
       return undefined;
