@@ -85,10 +85,7 @@ export class EventLog {
       this.onBadEvent({ seq: m.seq, subject: m.subject, error: d.error });
       return undefined;
     }
-    // headers are parsed only when asked for: a replay reads millions of events and needs few of them
-    const out: StoredEvent = { seq: m.seq, event: d.value };
-    Object.defineProperty(out, 'headers', { get: () => m.headers, enumerable: true, configurable: true });
-    return out;
+    return new Stored(m.seq, d.value, m);
   }
 
   /** Sequence of the last event on a task's subject (0 when it has none). */
@@ -160,6 +157,27 @@ export class EventLog {
     for (const stop of [...this.open]) void stop().catch(() => undefined);
     this.open.clear();
     this.publisher.close();
+  }
+}
+
+/**
+ * An event read from the log. Its headers are parsed only when asked for (a
+ * replay reads millions of events and needs few of them), through a getter
+ * on the prototype: one defined on each object made every object slow.
+ */
+class Stored implements StoredEvent {
+  // an ES private field: not an own enumerable property, so a StoredEvent still compares as {seq, event}
+  readonly #msg: { readonly headers?: MsgHdrs | undefined };
+  constructor(
+    readonly seq: number,
+    readonly event: ErrandEvent,
+    msg: { readonly headers?: MsgHdrs | undefined },
+  ) {
+    this.#msg = msg;
+  }
+
+  get headers(): MsgHdrs | undefined {
+    return this.#msg.headers;
   }
 }
 
