@@ -64,8 +64,8 @@ export class Partition {
   /** tasks with no targets (most tasks of a busy system): bounded, a task that falls out takes the ordinary path */
   private readonly noTargets = new Set<string>();
   active = false;
-  /** messages of the consumer not yet delivered to us, as the last one said (its lag behind the log) */
-  private pending = 0;
+  /** the last message read: its delivery info counts the consumer's messages not yet delivered to us (the lag) */
+  private last: JsMsg | undefined;
   private unobserve: (() => void)[] = [];
 
   constructor(
@@ -111,7 +111,8 @@ export class Partition {
    * delivered or folded are validated (zod), once.
    */
   private accept(m: JsMsg): void {
-    this.pending = m.info.pending;
+    // read when the gauge is observed: parsing each message's delivery info showed in the profile
+    this.last = m;
     const at = parseEventSubject(m.subject);
     if (!at) {
       this.shared.logger.warn('message outside the event subjects: dropped', { subject: m.subject, seq: m.seq });
@@ -146,6 +147,7 @@ export class Partition {
 
   async activate(): Promise<void> {
     this.abort = new AbortController();
+    this.last = undefined;
     this.deps.memos.clear(); // another replica may have delivered while we stood by
     const jsm = await jetstreamManager(this.shared.nc);
     this.catchUpSeq = (await jsm.streams.info(STREAMS.events)).state.last_seq;
@@ -173,7 +175,7 @@ export class Partition {
     this.active = true;
     const attrs = { consumer: this.consumer, partition: this.index };
     this.unobserve = [
-      observeGauge('errand.consumer.lag', 'Events in the log this consumer has not read yet', '{event}', () => this.pending, attrs),
+      observeGauge('errand.consumer.lag', 'Events in the log this consumer has not read yet', '{event}', () => this.last?.info.pending ?? 0, attrs),
       observeGauge('errand.notifier.deliveries.in_flight', 'Events held while their deliveries are sent or retried', '{event}', () => this.held.size, attrs),
     ];
     this.shared.logger.info('delivering', { consumer: this.consumer, partition: this.index, partitions: this.count });
