@@ -78,6 +78,7 @@ export class EventLog {
   /**
    * Decode a message from the log; an invalid one is logged and skipped.
    * `json`: its body, when the reader has parsed it already (to look before it decodes).
+   * A `JsMsg` is passed as it is: its headers are parsed only if the event's are asked for.
    */
   decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }, json?: unknown): StoredEvent | undefined {
     const d = json === undefined ? decodeEvent(m.data) : validateEvent(json);

@@ -81,7 +81,7 @@ export function readTaskEvents(log: LogCore, tenant: string, taskId: string, opt
       stopIter = async () => void (await iter.close().catch(() => undefined));
       if (closed) return;
       for await (const m of iter) {
-        const e = log.decode(jsMsgParts(m));
+        const e = log.decode(m);
         if (e) yield e;
         if (opts.untilSeq !== undefined && m.seq >= opts.untilSeq) return;
       }
@@ -137,7 +137,7 @@ export async function followLog(log: LogCore, opts: FollowOptions): Promise<Foll
         if (m.seq <= applied) return; // seen before a restart of the consumer
         applied = m.seq;
         pending = m.info.pending;
-        const e = log.decode(jsMsgParts(m));
+        const e = log.decode(m);
         if (e) opts.onEvent(e);
         markCaughtUp();
       },
@@ -180,17 +180,6 @@ export async function followLog(log: LogCore, opts: FollowOptions): Promise<Foll
   };
   log.open.add(stop);
   return { lastSeq: () => applied, lag: () => pending, stop };
-}
-
-export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {
-  return {
-    seq: m.seq,
-    subject: m.subject,
-    data: m.data,
-    get headers() {
-      return m.headers;
-    },
-  };
 }
 
 /** Call `onStall` when the consumer's heartbeats stop coming (its node is gone or hung). */

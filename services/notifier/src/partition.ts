@@ -2,7 +2,7 @@ import { observeGauge } from '@errand/telemetry';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, parseEventSubject } from '@errand/contracts';
-import { jsMsgParts, type EventLog } from '@errand/nats';
+import type { EventLog } from '@errand/nats';
 import { type Logger } from '@errand/runtime';
 import { ensureNotifierConsumer } from './consumer.ts';
 import type { TaskMemo } from './domain/memo.ts';
@@ -135,7 +135,7 @@ export class Partition {
       m.ack();
       return;
     }
-    const seen = this.shared.log.decode(jsMsgParts(m), json);
+    const seen = this.shared.log.decode(m, json);
     if (!seen || taskKey(seen.event.tenant, seen.event.taskId) !== key) {
       if (seen) this.shared.logger.warn('event of another task than its subject says: dropped', { subject: m.subject, seq: m.seq });
       m.term(); // unreadable (logged by the log's decoder): never redelivered
