@@ -8,7 +8,7 @@ export { connectNats, serverFeatures, type ConnectOptions } from './connect.ts';
 export { provision, type ProvisionOptions } from './provision.ts';
 export { JetStreamPublisher, publishWithRetry, type PubAck, type PublishOptions } from './publisher.ts';
 export { EventLog, type AppendOptions, type BadEventLogger } from './eventlog.ts';
-export { type Following, type FollowOptions, type StoredEvent, type TaskEvents } from './readers.ts';
+export { jsMsgParts, type Following, type FollowOptions, type StoredEvent, type TaskEvents } from './readers.ts';
 export {
   ERR_WRONG_LAST_SEQUENCE,
   PublishError,
