@@ -1,18 +1,27 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { CONSUMERS, STREAMS } from '@errand/contracts';
 import { waitFor } from '@errand/testing';
 import { api, ErrorTally } from './lib/api.ts';
+import { CostMeter, type RunCost } from './lib/cost.ts';
 import { dist, say, sleep, type Dist } from './lib/stats.ts';
-import { BenchSystem, cpuSecondsOf, natsServerPid, type ServiceName } from './lib/system.ts';
+import { BenchSystem, natsServerPid, type ServiceName } from './lib/system.ts';
 import { EventWatch } from './lib/watch.ts';
 import type { BenchOptions } from './lib/options.ts';
 
+export interface ThroughputRun {
+  tasks: number;
+  seconds: number;
+  perSecond: number;
+  errors: string;
+  cost: RunCost;
+  /** how long after the last `completed` some consumer (the notifier) still had events to read or settle */
+  settleSeconds?: number;
+}
+
 export interface ErrandResults {
-  throughput?: { tasks: number; seconds: number; perSecond: number; errors: string; cpu: Record<string, number> };
-  durable?: { perTask: number; events: number; work: number; other: number };
-  /** how long after the last `completed` (of the throughput run) the notifier still had events to read */
-  notifierLagSeconds?: number;
+  /** batch submits (`submit-batch`, 1,000 a request), as BullMQ's addBulk */
+  throughput?: ThroughputRun;
+  /** one submit request per task */
+  single?: ThroughputRun;
   latency?: { sent: number; start: Dist; completed: Dist; stages: [string, Dist][]; errors: string };
   cancel?: { toCancelled: Dist; toReply: Dist; errors: string };
   timeout?: { lateness: Dist; byType: string; errors: string };
@@ -37,18 +46,23 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
   const nc = await connect({ servers: sys.nats.url, name: 'errand-bench' });
   try {
     // one small warm-up so the first submit of the measured run pays no start-up costs
-    await throughput(nc, 'warmup', 200, 100);
+    await throughput(nc, 'warmup', 200, singleSubmits(100));
     if (!o.skip.has('errand')) {
-      const natsPid = natsServerPid(sys.nats.port);
-      const cpu0 = Object.fromEntries(sys.services.map((s) => [s.name, s.cpuSeconds()]));
-      const other0 = { 'nats-server': cpuSecondsOf(natsPid), bench: cpuSecondsOf(process.pid) };
-      const seq0 = await streamSeqs(nc);
-      out.throughput = { ...(await throughput(nc, 'tput', o.tasks, o.inFlight)), cpu: {} };
-      for (const s of sys.services) out.throughput.cpu[s.name] = s.cpuSeconds() - (cpu0[s.name] ?? 0);
-      out.throughput.cpu['nats-server'] = cpuSecondsOf(natsPid) - other0['nats-server'];
-      out.throughput.cpu['bench client'] = cpuSecondsOf(process.pid) - other0.bench;
-      out.durable = await durablePerTask(nc, seq0, o.tasks);
-      out.notifierLagSeconds = await settle(nc, o.tasks / 200);
+      const pids: Record<string, number> = Object.fromEntries(sys.services.map((s) => [s.name, s.pid]));
+      pids['nats-server'] = natsServerPid(sys.nats.port);
+      pids['bench client'] = process.pid;
+      const meter = await CostMeter.open(nc, pids);
+      await meter.settle(30);
+      // the same system, the same number of tasks: batch submits first (the figure set against addBulk), then one request per task
+      for (const [key, tenant, submit] of [
+        ['throughput', 'tput', batchSubmits(o.batchInFlight)],
+        ['single', 'single', singleSubmits(o.inFlight)],
+      ] as const) {
+        const before = await meter.mark();
+        const run = await throughput(nc, tenant, o.tasks, submit);
+        const settleSeconds = await meter.settle(o.tasks / 200);
+        out[key] = { ...run, cost: await meter.done(before, run.tasks), ...(settleSeconds !== undefined ? { settleSeconds } : {}) };
+      }
     }
     if (!o.skip.has('latency')) out.latency = await latency(nc, 'lat', o.rate, o.latencySeconds);
     if (!o.skip.has('control')) {
@@ -69,21 +83,58 @@ function submitBody(type: string, user: number, params: unknown = {}, extra: Rec
   return { type, params, user: `u${user % USERS}`, ...extra };
 }
 
-/** `n` demo.noop tasks with `inFlight` submits outstanding; from the first submit to the last `completed`. */
-async function throughput(nc: NatsConnection, tenant: string, n: number, inFlight: number) {
-  say(`errand: throughput, ${n} demo.noop tasks, ${inFlight} submits in flight`);
+/** Submits `n` tasks of a run; `submit(i)` gives the body of task `i`. */
+type Submitter = (nc: NatsConnection, tenant: string, n: number, errors: ErrorTally) => Promise<void>;
+
+/** One `submit` request per task, `inFlight` outstanding. */
+function singleSubmits(inFlight: number): Submitter & { label: string } {
+  const f = async (nc: NatsConnection, tenant: string, n: number, errors: ErrorTally) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < n) {
+        const i = next++;
+        const r = await api(nc, tenant, 'submit', submitBody('demo.noop', i));
+        if (!r.ok) errors.add(r.error);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, n) }, lane));
+  };
+  return Object.assign(f, { label: `one submit a request, ${inFlight} in flight` });
+}
+
+const BATCH = 1_000;
+
+/** `submit-batch` requests of 1,000 tasks (the API's maximum), `inFlight` requests outstanding. */
+function batchSubmits(inFlight: number): Submitter & { label: string } {
+  const f = async (nc: NatsConnection, tenant: string, n: number, errors: ErrorTally) => {
+    let next = 0;
+    const lane = async () => {
+      while (next < n) {
+        const from = next;
+        next = Math.min(n, next + BATCH);
+        const tasks = Array.from({ length: next - from }, (_, k) => submitBody('demo.noop', from + k));
+        const r = await api(nc, tenant, 'submit-batch', { tasks }, 60_000);
+        if (!r.ok) {
+          for (let k = 0; k < tasks.length; k++) errors.add(r.error);
+          continue;
+        }
+        for (const item of r.body.items as { error?: { code?: string; message?: string } }[]) {
+          if (item.error) errors.add(`${item.error.code}: ${item.error.message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, Math.ceil(n / BATCH)) }, lane));
+  };
+  return Object.assign(f, { label: `submit-batch of ${BATCH}, ${inFlight} requests in flight` });
+}
+
+/** `n` demo.noop tasks; from the first submit to the arrival of the last `completed`. */
+async function throughput(nc: NatsConnection, tenant: string, n: number, submit: Submitter & { label: string }) {
+  say(`errand: throughput, ${n} demo.noop tasks, ${submit.label}`);
   const watch = new EventWatch(nc, tenant);
   const errors = new ErrorTally();
-  let next = 0;
   const t0 = performance.now();
-  const lane = async () => {
-    while (next < n) {
-      const i = next++;
-      const r = await api(nc, tenant, 'submit', submitBody('demo.noop', i));
-      if (!r.ok) errors.add(r.error);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, lane));
+  await submit(nc, tenant, n, errors);
   const expected = n - errors.total;
   await waitFor(() => watch.count('completed') >= expected, { timeoutMs: 180_000, intervalMs: 20, what: `${expected} completed events` }).catch(
     (err: unknown) => say(`errand: ${(err as Error).message}; counts ${JSON.stringify([...watch.counts])}`),
@@ -93,51 +144,6 @@ async function throughput(nc: NatsConnection, tenant: string, n: number, inFligh
   const done = watch.count('completed');
   if (errors.total) say(`errand: ${errors.total} submits failed: ${errors.summary()}`);
   return { tasks: done, seconds, perSecond: done / seconds, errors: errors.summary() };
-}
-
-async function streamSeqs(nc: NatsConnection): Promise<Map<string, number>> {
-  const jsm = await jetstreamManager(nc);
-  const m = new Map<string, number>();
-  for await (const s of jsm.streams.list()) m.set(s.config.name, s.state.last_seq);
-  return m;
-}
-
-/**
- * Wait until the notifier's consumer has read and acked every event, so the
- * next run does not share the CPU with a backlog; returns how long it took.
- */
-async function settle(nc: NatsConnection, maxSeconds: number): Promise<number | undefined> {
-  const jsm = await jetstreamManager(nc);
-  const t0 = performance.now();
-  try {
-    await waitFor(
-      async () => {
-        const info = await jsm.consumers.info(STREAMS.events, CONSUMERS.notifier);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { timeoutMs: Math.max(10, maxSeconds) * 1000, intervalMs: 100, what: 'the notifier to read every event' },
-    );
-  } catch (err) {
-    say(`errand: ${(err as Error).message}`);
-    return undefined;
-  }
-  return (performance.now() - t0) / 1000;
-}
-
-/** Messages stored in JetStream during the throughput run, per completed task. */
-async function durablePerTask(nc: NatsConnection, before: Map<string, number>, tasks: number) {
-  await sleep(500); // let trailing writes (acks of the last completions) land
-  const after = await streamSeqs(nc);
-  let events = 0;
-  let work = 0;
-  let other = 0;
-  for (const [name, seq] of after) {
-    const d = seq - (before.get(name) ?? 0);
-    if (name === 'ERRAND_EVENTS') events = d;
-    else if (name === 'ERRAND_WORK') work = d;
-    else other += d;
-  }
-  return { perTask: (events + work + other) / tasks, events: events / tasks, work: work / tasks, other };
 }
 
 /** A steady `rate` of submits for `seconds`, paced by a timer; submit → started / completed on the client clock. */

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runBullmq, type BullResults } from './bullmq.ts';
-import { runErrand, type ErrandResults } from './errand.ts';
+import { runErrand, type ErrandResults, type ThroughputRun } from './errand.ts';
 import { runMemory, type MemoryResults } from './memory.ts';
 import { runMcp, type McpResults } from './mcp.ts';
 import { runReplay, type ReplayResults } from './replay.ts';
@@ -48,13 +48,31 @@ const rows: string[][] = [];
 const tp = e?.throughput;
 const btp = b?.throughput;
 rows.push([
-  `throughput, ${o.tasks} no-op tasks (tasks/s)`,
+  `throughput, ${o.tasks} no-op tasks, batch submit (tasks/s)`,
   fmt(tp?.perSecond, 0),
   fmt(btp?.perSecond, 0),
   ratio(tp?.perSecond, btp?.perSecond),
   '>= BullMQ',
   status(tp && btp ? tp.perSecond >= btp.perSecond : undefined),
 ]);
+const st = e?.single;
+rows.push([
+  `  the same, one submit request per task (tasks/s)`,
+  fmt(st?.perSecond, 0),
+  fmt(btp?.perSecond, 0),
+  ratio(st?.perSecond, btp?.perSecond),
+  '',
+  '',
+]);
+// what each run cost, per process and per task: batch run / single-submit run
+const both = (f: (x: ThroughputRun) => number | undefined, digits = 2) => (tp || st ? `${fmt(tp ? f(tp) : undefined, digits)} / ${fmt(st ? f(st) : undefined, digits)}` : '—');
+const procs = [...new Set([...Object.keys(tp?.cost.cpuPer1000 ?? {}), ...Object.keys(st?.cost.cpuPer1000 ?? {})])];
+for (const p of procs) rows.push([`  CPU s per 1,000 tasks, ${p} (batch / single)`, both((x) => x.cost.cpuPer1000[p]), '', '', '', '']);
+rows.push([`  CPU s per 1,000 tasks, all processes (batch / single)`, both((x) => Object.values(x.cost.cpuPer1000).reduce((a, b) => a + b, 0)), '', '', '', '']);
+const short = (stream: string) => stream.replace(/^ERRAND_/, '').toLowerCase();
+const byStream = (r: Record<string, number>) => Object.entries(r).map(([k, v]) => `${short(k)} ${fmt(v, 2)}`).join(' + ');
+rows.push(['durable messages per task (batch run)', tp ? `${fmt(tp.cost.storedTotal, 2)} (${byStream(tp.cost.stored)})` : '—', '', '', '', '']);
+rows.push(['consumer reads per task (batch run)', tp ? `${fmt(tp.cost.readsTotal, 2)} (${byStream(tp.cost.reads)})` : '—', '', '', '', '']);
 const lat = e?.latency;
 const bl = b?.latency;
 rows.push([`submit -> start p50 at ${o.rate}/s (ms)`, fmt(lat?.start.p50, 2), fmt(bl?.start.p50, 2), ratio(lat?.start.p50, bl?.start.p50), '', '']);
@@ -62,15 +80,6 @@ rows.push([`submit -> start p99 at ${o.rate}/s (ms)`, fmt(lat?.start.p99, 2), fm
 rows.push([`submit -> completed p50 (ms)`, fmt(lat?.completed.p50, 2), fmt(bl?.completed.p50, 2), ratio(lat?.completed.p50, bl?.completed.p50), '', '']);
 rows.push([`submit -> completed p99 (ms)`, fmt(lat?.completed.p99, 2), fmt(bl?.completed.p99, 2), ratio(lat?.completed.p99, bl?.completed.p99), '', '']);
 rows.push([`submit -> start max (ms)`, fmt(lat?.start.max, 2), fmt(bl?.start.max, 2), '', '', '']);
-const d = e?.durable;
-rows.push([
-  'durable messages per task',
-  d ? `${fmt(d.perTask, 2)} (${fmt(d.events, 2)} events + ${fmt(d.work, 2)} work)` : '—',
-  '',
-  '',
-  '',
-  '',
-]);
 rows.push([
   `replay into a fresh scheduler (events/s)`,
   r ? `${fmt(r.perSecond, 0)} (${fmt(r.events, 0)} in ${fmt(r.replaySeconds, 2)} s)` : '—',
@@ -103,11 +112,14 @@ console.log('\nErrand benchmark');
 console.log(table(['figure', 'Errand', bullCol, 'Errand/BullMQ', 'target', ''], rows));
 console.log('');
 if (b?.skipped) console.log(`BullMQ: ${b.skipped}`);
-if (tp) console.log(`Errand throughput run: ${tp.tasks} tasks in ${tp.seconds.toFixed(2)} s; CPU seconds by service: ${Object.entries(tp.cpu).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
-if (e?.notifierLagSeconds !== undefined) console.log(`notifier: still reading the throughput run's events ${e.notifierLagSeconds.toFixed(1)} s after the last completed (waited for it before the latency run)`);
+for (const [name, x] of [['batch', tp], ['single-submit', st]] as const) {
+  if (!x) continue;
+  console.log(`Errand ${name} throughput run: ${x.tasks} tasks in ${x.seconds.toFixed(2)} s; every consumer settled ${x.settleSeconds === undefined ? 'only after the timeout' : `${x.settleSeconds.toFixed(1)} s`} after the last completed (its CPU is counted)`);
+  console.log(`  consumer reads per task: ${Object.entries(x.cost.readers).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
+}
 if (lat) console.log(`Errand latency by step (client arrival of consecutive events), p50/p99 ms: ${lat.stages.map(([k, v]) => `${k} ${fmt(v.p50, 1)}/${fmt(v.p99, 1)}`).join(', ')}`);
 if (btp) console.log(`BullMQ throughput run: ${btp.jobs} jobs in ${btp.seconds.toFixed(2)} s`);
-if (tp?.errors || lat?.errors) console.log(`Errand submit errors: ${[tp?.errors, lat?.errors].filter(Boolean).join('; ')}`);
+if (tp?.errors || st?.errors || lat?.errors) console.log(`Errand submit errors: ${[tp?.errors, st?.errors, lat?.errors].filter(Boolean).join('; ')}`);
 if (c) console.log(`cancel: ${c.toCancelled.n} tasks; the handler's signal is not observable from outside, the \`cancelled\` event's arrival is the proxy; cancel reply p50/p99 ${fmt(c.toReply.p50, 1)} / ${fmt(c.toReply.p99, 1)} ms${c.errors ? `; errors: ${c.errors}` : ''}`);
 if (t) console.log(`timeout: ${t.lateness.n} tasks (${t.byType}); lateness = timed-out.at - (started.at + timeoutMs), max ${fmt(t.lateness.max, 0)} ms${t.errors ? `; errors: ${t.errors}` : ''}`);
 if (r) console.log(`replay: scheduler heap grew ${fmt(r.heapMiB, 0)} MiB while folding ${fmt(r.events, 0)} events`);

@@ -15,6 +15,8 @@ export interface BenchOptions {
   tasks: number;
   /** submits outstanding at once in the throughput run */
   inFlight: number;
+  /** batch submits (1,000 tasks each) outstanding at once in the batch throughput run */
+  batchInFlight: number;
   /** tasks/s of the latency run, and its duration */
   rate: number;
   latencySeconds: number;
@@ -47,6 +49,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
   return {
     tasks: int('BENCH_TASKS', 20_000),
     inFlight: int('BENCH_IN_FLIGHT', 1_000),
+    batchInFlight: int('BENCH_BATCH_IN_FLIGHT', 4),
     rate: int('BENCH_RATE', 200),
     latencySeconds: int('BENCH_LATENCY_SECONDS', 10),
     replayEvents: int('BENCH_REPLAY_EVENTS', 1_000_000),

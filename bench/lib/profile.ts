@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** the repository's root, with a trailing slash: file names are shown relative to it */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface Node {
   id: number;
@@ -31,7 +35,7 @@ export function topSelf(file: string, opts: { top?: number; lastSeconds?: number
     const n = byId.get(p.samples[i]!)!;
     const dt = (p.timeDeltas[i + 1] ?? 0) / 1000;
     const url = n.callFrame.url.replace(/^file:\/\//, '');
-    const short = url.replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(/.*\/work\/main\//, '');
+    const short = url.replace(/.*node_modules\/\.pnpm\/[^/]+\/node_modules\//, '').replace(ROOT, '');
     const name = `${n.callFrame.functionName || '(anonymous)'} ${short}:${n.callFrame.lineNumber + 1}`;
     self.set(name, (self.get(name) ?? 0) + dt);
     const pkg = n.callFrame.functionName === '(idle)' || n.callFrame.functionName === '(program)' || n.callFrame.functionName === '(garbage collector)'

@@ -22,6 +22,15 @@ export function decodeEvent(data: Uint8Array): Decoded<ErrandEvent> {
   } catch (err) {
     return { ok: false, error: `not JSON: ${(err as Error).message}` };
   }
+  return validateEvent(json);
+}
+
+/**
+ * Validate an event already parsed from JSON (validation on read, for a reader
+ * that parsed the body itself to decide whether it needs the event at all).
+ * Never throws.
+ */
+export function validateEvent(json: unknown): Decoded<ErrandEvent> {
   const parsed = eventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, error: parsed.error.message };
   return { ok: true, value: parsed.data };

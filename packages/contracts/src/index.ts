@@ -114,6 +114,7 @@ export {
 export {
   encodeEvent,
   decodeEvent,
+  validateEvent,
   makeEvent,
   eventMsgId,
   workMsgId,

@@ -5,6 +5,7 @@ import {
   subjects,
   decodeEvent,
   encodeEvent,
+  validateEvent,
   eventMsgId,
   type ErrandEvent,
 } from '@errand/contracts';
@@ -84,17 +85,18 @@ export class EventLog {
     });
   }
 
-  /** Decode a message from the log; an invalid one is logged and skipped. */
-  decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }): StoredEvent | undefined {
-    const d = decodeEvent(m.data);
+  /**
+   * Decode a message from the log; an invalid one is logged and skipped.
+   * `json`: its body, when the reader has parsed it already (to look before it decodes).
+   * A `JsMsg` is passed as it is: its headers are parsed only if the event's are asked for.
+   */
+  decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }, json?: unknown): StoredEvent | undefined {
+    const d = json === undefined ? decodeEvent(m.data) : validateEvent(json);
     if (!d.ok) {
       this.onBadEvent({ seq: m.seq, subject: m.subject, error: d.error });
       return undefined;
     }
-    // headers are parsed only when asked for: a replay reads millions of events and needs few of them
-    const out: StoredEvent = { seq: m.seq, event: d.value };
-    Object.defineProperty(out, 'headers', { get: () => m.headers, enumerable: true, configurable: true });
-    return out;
+    return new Stored(m.seq, d.value, m);
   }
 
   /** Sequence of the last event on a task's subject (0 when it has none). */
@@ -185,6 +187,27 @@ export class EventLog {
     for (const stop of [...this.open]) void stop().catch(() => undefined);
     this.open.clear();
     this.publisher.close();
+  }
+}
+
+/**
+ * An event read from the log. Its headers are parsed only when asked for (a
+ * replay reads millions of events and needs few of them), through a getter
+ * on the prototype: one defined on each object made every object slow.
+ */
+class Stored implements StoredEvent {
+  // an ES private field: not an own enumerable property, so a StoredEvent still compares as {seq, event}
+  readonly #msg: { readonly headers?: MsgHdrs | undefined };
+  constructor(
+    readonly seq: number,
+    readonly event: ErrandEvent,
+    msg: { readonly headers?: MsgHdrs | undefined },
+  ) {
+    this.#msg = msg;
+  }
+
+  get headers(): MsgHdrs | undefined {
+    return this.#msg.headers;
   }
 }
 

@@ -2,7 +2,7 @@ import { observeGauge } from '@errand/telemetry';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { STREAMS, parseEventSubject } from '@errand/contracts';
-import { jsMsgParts, type EventLog } from '@errand/nats';
+import type { EventLog } from '@errand/nats';
 import { type Logger } from '@errand/runtime';
 import { ensureNotifierConsumer } from './consumer.ts';
 import type { TaskMemo } from './domain/memo.ts';
@@ -27,6 +27,23 @@ export interface Shared {
 }
 
 const NO_TARGETS_MAX = 100_000;
+const decoder = new TextDecoder();
+
+/** The body as JSON, or undefined when it is not JSON (the decoder then logs it). */
+function parseBody(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(decoder.decode(data)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `submitted` event with an empty `deliver[]`: nothing of its task will ever be delivered. */
+function isSubmittedWithoutTargets(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null) return false;
+  const e = json as { type?: unknown; deliver?: unknown };
+  return e.type === 'submitted' && Array.isArray(e.deliver) && e.deliver.length === 0;
+}
 
 /**
  * One partition of the work: the tasks whose id hashes to `index` of
@@ -47,8 +64,8 @@ export class Partition {
   /** tasks with no targets (most tasks of a busy system): bounded, a task that falls out takes the ordinary path */
   private readonly noTargets = new Set<string>();
   active = false;
-  /** messages of the consumer not yet delivered to us, as the last one said (its lag behind the log) */
-  private pending = 0;
+  /** the last message read: its delivery info counts the consumer's messages not yet delivered to us (the lag) */
+  private last: JsMsg | undefined;
   private unobserve: (() => void)[] = [];
 
   constructor(
@@ -87,27 +104,41 @@ export class Partition {
     for (const m of this.held) m.working();
   }
 
+  /**
+   * Most events are of tasks without targets: they are acked from their
+   * subject alone, never parsed. A `submitted` is parsed (not validated) to
+   * learn whether its task has targets; only the events that will be
+   * delivered or folded are validated (zod), once.
+   */
   private accept(m: JsMsg): void {
-    this.pending = m.info.pending;
-    const seen = this.shared.log.decode(jsMsgParts(m));
-    if (!seen || !parseEventSubject(m.subject)) {
-      m.term(); // unreadable: logged by the log's decoder, never redelivered
+    // read when the gauge is observed: parsing each message's delivery info showed in the profile
+    this.last = m;
+    const at = parseEventSubject(m.subject);
+    if (!at) {
+      this.shared.logger.warn('message outside the event subjects: dropped', { subject: m.subject, seq: m.seq });
+      m.term();
       return;
     }
-    const { tenant, taskId } = seen.event;
-    if (this.count > 1 && partitionOf(taskId, this.count) !== this.index) {
+    if (this.count > 1 && partitionOf(at.taskId, this.count) !== this.index) {
       m.ack(); // another partition's task
       return;
     }
-    const key = taskKey(tenant, taskId);
-    if (seen.event.type === 'submitted' && seen.event.deliver.length === 0 && !this.queues.busy(key)) {
+    const key = taskKey(at.tenant, at.taskId);
+    if (this.noTargets.has(key)) {
+      m.ack();
+      return;
+    }
+    const json = parseBody(m.data);
+    if (isSubmittedWithoutTargets(json) && !this.queues.busy(key)) {
       this.noTargets.add(key);
       if (this.noTargets.size > NO_TARGETS_MAX) this.noTargets.delete(this.noTargets.values().next().value!);
       m.ack();
       return;
     }
-    if (this.noTargets.has(key)) {
-      m.ack();
+    const seen = this.shared.log.decode(m, json);
+    if (!seen || taskKey(seen.event.tenant, seen.event.taskId) !== key) {
+      if (seen) this.shared.logger.warn('event of another task than its subject says: dropped', { subject: m.subject, seq: m.seq });
+      m.term(); // unreadable (logged by the log's decoder): never redelivered
       return;
     }
     this.held.add(m);
@@ -116,24 +147,35 @@ export class Partition {
 
   async activate(): Promise<void> {
     this.abort = new AbortController();
+    this.last = undefined;
     this.deps.memos.clear(); // another replica may have delivered while we stood by
     const jsm = await jetstreamManager(this.shared.nc);
     this.catchUpSeq = (await jsm.streams.info(STREAMS.events)).state.last_seq;
     await ensureNotifierConsumer(jsm, { name: this.consumer, ...this.shared.settings });
     const consumer = await jetstream(this.shared.nc).consumers.get(STREAMS.events, this.consumer);
-    const messages = await consumer.consume({ max_messages: Math.min(1_000, this.shared.settings.maxAckPending) });
+    // a callback, not an async iteration: no promise per message
+    const messages = await consumer.consume({
+      max_messages: Math.min(1_000, this.shared.settings.maxAckPending),
+      callback: (m) => {
+        try {
+          this.accept(m);
+        } catch (err) {
+          this.shared.logger.error('event handling failed, will retry', { error: (err as Error).message, consumer: this.consumer, seq: m.seq });
+          m.nak(2_000);
+        }
+      },
+    });
     this.iter = messages;
-    this.reading = (async () => {
-      try {
-        for await (const m of messages) this.accept(m);
-      } catch (err) {
-        this.shared.logger.error('event consumer stopped', { error: (err as Error).message, consumer: this.consumer });
-      }
-    })();
+    this.reading = messages.closed().then(
+      (err) => {
+        if (err) this.shared.logger.error('event consumer stopped', { error: err.message, consumer: this.consumer });
+      },
+      () => undefined,
+    );
     this.active = true;
     const attrs = { consumer: this.consumer, partition: this.index };
     this.unobserve = [
-      observeGauge('errand.consumer.lag', 'Events in the log this consumer has not read yet', '{event}', () => this.pending, attrs),
+      observeGauge('errand.consumer.lag', 'Events in the log this consumer has not read yet', '{event}', () => this.last?.info.pending ?? 0, attrs),
       observeGauge('errand.notifier.deliveries.in_flight', 'Events held while their deliveries are sent or retried', '{event}', () => this.held.size, attrs),
     ];
     this.shared.logger.info('delivering', { consumer: this.consumer, partition: this.index, partitions: this.count });

@@ -23,7 +23,7 @@ const PROGRESS_INTERVAL_MS = 250;
  * (its terminal event written, or someone else's seen) nothing more is written.
  */
 export class RunningAttempt {
-  readonly log: Logger;
+  private childLog: Logger | undefined;
   private readonly controller = new AbortController();
   private kind: AbortKind | undefined;
   private endedAs: false | 'written' | 'silenced' = false;
@@ -46,7 +46,12 @@ export class RunningAttempt {
   ) {
     this.lastCheckpointRef = resumeRef;
     this.eta = new EtaEstimator(resumeRef === undefined);
-    this.log = deps.log.child({ taskId: work.taskId, tenant: work.tenant, attempt: work.attempt });
+  }
+
+  /** The attempt's logger, made on first use: most attempts log nothing, and a pino child costs a task's worth of CPU. */
+  get log(): Logger {
+    this.childLog ??= this.deps.log.child({ taskId: this.work.taskId, tenant: this.work.tenant, attempt: this.work.attempt });
+    return this.childLog;
   }
 
   get signal(): AbortSignal {
