@@ -287,7 +287,7 @@ export async function followLogBatches(log: LogCore, opts: BatchFollowOptions): 
         if (m.seq <= read) continue;
         read = m.seq;
         pending = m.info.pending;
-        buf.push({ seq: m.seq, event: log.decode(jsMsgParts(m))?.event });
+        buf.push({ seq: m.seq, event: log.decode(m)?.event });
         if (!kicked && !flushing) {
           kicked = true;
           setImmediate(kick);
