@@ -1,4 +1,6 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { STREAMS } from '@errand/contracts';
 import { waitFor } from '@errand/testing';
 import { api, ErrorTally } from './lib/api.ts';
 import { CostMeter, type RunCost } from './lib/cost.ts';
@@ -15,6 +17,8 @@ export interface ThroughputRun {
   cost: RunCost;
   /** how long after the last `completed` some consumer (the notifier) still had events to read or settle */
   settleSeconds?: number;
+  /** the history projector: events behind the log at the last `completed`, and the time it took to catch up */
+  projector?: { lagEvents: number; catchUpSeconds: number } | undefined;
 }
 
 export interface ErrandResults {
@@ -60,8 +64,9 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
       ] as const) {
         const before = await meter.mark();
         const run = await throughput(nc, tenant, o.tasks, submit);
+        const projector = await projectorLag(nc, sys.port);
         const settleSeconds = await meter.settle(o.tasks / 200);
-        out[key] = { ...run, cost: await meter.done(before, run.tasks), ...(settleSeconds !== undefined ? { settleSeconds } : {}) };
+        out[key] = { ...run, projector, cost: await meter.done(before, run.tasks), ...(settleSeconds !== undefined ? { settleSeconds } : {}) };
       }
     }
     if (!o.skip.has('latency')) out.latency = await latency(nc, 'lat', o.rate, o.latencySeconds);
@@ -126,6 +131,26 @@ function batchSubmits(inFlight: number): Submitter & { label: string } {
     await Promise.all(Array.from({ length: Math.min(inFlight, Math.ceil(n / BATCH)) }, lane));
   };
   return Object.assign(f, { label: `submit-batch of ${BATCH}, ${inFlight} requests in flight` });
+}
+
+/**
+ * How far the history projector was behind the log when a run's last task
+ * completed (events), and how long it took to catch up from there (seconds):
+ * the intake's /readyz says what the store has applied.
+ */
+async function projectorLag(nc: NatsConnection, port: number): Promise<{ lagEvents: number; catchUpSeconds: number } | undefined> {
+  const applied = async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+    const body = r ? ((await r.json()) as { checks?: { readModel?: { appliedSeq?: number } } }) : undefined;
+    return body?.checks?.readModel?.appliedSeq;
+  };
+  const jsm = await jetstreamManager(nc);
+  const last = (await jsm.streams.info(STREAMS.events)).state.last_seq;
+  const now = await applied();
+  if (now === undefined) return undefined;
+  const t0 = performance.now();
+  await waitFor(async () => ((await applied()) ?? 0) >= last, { timeoutMs: 300_000, intervalMs: 20, what: 'the history projector to catch up' });
+  return { lagEvents: Math.max(0, last - now), catchUpSeconds: (performance.now() - t0) / 1000 };
 }
 
 /** `n` demo.noop tasks; from the first submit to the arrival of the last `completed`. */

@@ -115,6 +115,9 @@ if (b?.skipped) console.log(`BullMQ: ${b.skipped}`);
 for (const [name, x] of [['batch', tp], ['single-submit', st]] as const) {
   if (!x) continue;
   console.log(`Errand ${name} throughput run: ${x.tasks} tasks in ${x.seconds.toFixed(2)} s; every consumer settled ${x.settleSeconds === undefined ? 'only after the timeout' : `${x.settleSeconds.toFixed(1)} s`} after the last completed (its CPU is counted)`);
+  console.log(
+    `  history projector: ${x.projector ? `${x.projector.lagEvents} events behind the log at the last completed, caught up ${x.projector.catchUpSeconds.toFixed(2)} s later` : 'its applied sequence was not readable'}`,
+  );
   console.log(`  consumer reads per task: ${Object.entries(x.cost.readers).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
 }
 if (lat) console.log(`Errand latency by step (client arrival of consecutive events), p50/p99 ms: ${lat.stages.map(([k, v]) => `${k} ${fmt(v.p50, 1)}/${fmt(v.p99, 1)}`).join(', ')}`);

@@ -147,8 +147,9 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     } catch (err) {
       return { ok: false, message: `the history store (${history.kind}, ${history.where}) cannot be reached: ${(err as Error).message}` };
     }
-    if (!ctx.readModel.isCaughtUp) return { ok: false, message: 'the history store is still projecting the event log' };
-    return { ok: true };
+    const appliedSeq = ctx.readModel.appliedSeq();
+    if (!ctx.readModel.isCaughtUp) return { ok: false, appliedSeq, message: 'the history store is still projecting the event log' };
+    return { ok: true, appliedSeq };
   }
 
   return {
