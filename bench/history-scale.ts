@@ -7,6 +7,7 @@
  *   latency of a status of the oldest task, a filtered list and /metrics.
  * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@errand/contracts';
@@ -25,6 +26,27 @@ const arg = (name: string) => {
 const events = Number(arg('--events') ?? 2_000_000);
 const usePg = process.argv.includes('--pg');
 const SERVICES: ServiceName[] = ['intake', 'scheduler', 'worker', 'notifier'];
+
+/** Processes whose command line mentions `needle`. */
+function pidsOf(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** RSS and peak RSS (MiB) of a process. */
+function memoryOf(pid: number): [string, string] {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return [(kb('VmRSS') / 1024).toFixed(0), (kb('VmHWM') / 1024).toFixed(0)];
+}
 
 async function timed(fn: () => Promise<unknown>, times = 7): Promise<{ medianMs: number; maxMs: number }> {
   const ms: number[] = [];
@@ -106,6 +128,8 @@ async function main(): Promise<void> {
       await r.arrayBuffer();
     });
     const rows = sys.services.map((s) => [s.name, s.memory().rssMiB.toFixed(0), s.memory().peakMiB.toFixed(0)]);
+    // the embedded store runs in a process of its own, the intake's child
+    for (const pid of pidsOf('pglite-child')) rows.push(['history store (PGlite)', ...memoryOf(pid)]);
     process.stdout.write(
       `\n${table(
         ['figure', 'value', 'target'],
