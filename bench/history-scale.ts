@@ -5,7 +5,8 @@
  *   projector timed until the store has caught up (its rate printed); then a
  *   restart of every service timed to ready, each process's RSS, and the
  *   latency of a status of the oldest task, a filtered list and /metrics.
- * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store).
+ * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store),
+ *   --dist (the services from their build, as in production: run `pnpm build` first).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
@@ -25,6 +26,7 @@ const arg = (name: string) => {
 };
 const events = Number(arg('--events') ?? 2_000_000);
 const usePg = process.argv.includes('--pg');
+const fromDist = process.argv.includes('--dist');
 const SERVICES: ServiceName[] = ['intake', 'scheduler', 'worker', 'notifier'];
 
 /** Processes whose command line mentions `needle`. */
@@ -62,7 +64,7 @@ async function timed(fn: () => Promise<unknown>, times = 7): Promise<{ medianMs:
 async function main(): Promise<void> {
   let db: TestDatabase | undefined;
   if (usePg) db = await createTestDatabase('errand_bench');
-  const sys = await BenchSystem.start({ services: [], env: { LOG_LEVEL: 'info', ...(db ? { ERRAND_DATABASE_URL: db.url } : {}) } });
+  const sys = await BenchSystem.start({ services: [], fromDist, env: { LOG_LEVEL: 'info', ...(db ? { ERRAND_DATABASE_URL: db.url } : {}) } });
   const base = `http://127.0.0.1:${sys.port}`;
   try {
     const nc = await connect({ servers: sys.nats.url, name: 'bench-history-writer' });
@@ -136,6 +138,7 @@ async function main(): Promise<void> {
         [
           ['events in the log', String(info.state.messages), ''],
           ['history store', db ? 'PostgreSQL' : 'embedded (PGlite)', ''],
+          ['services run from', fromDist ? 'their build (dist)' : 'sources (tsx)', ''],
           ['projection, events/s', String(Math.round(info.state.messages / projectS)), 'printed'],
           ['restart of every service to ready, ms', restartMs.toFixed(0), '< 5000'],
           ['status of the oldest task, ms (median / max)', `${status.medianMs.toFixed(1)} / ${status.maxMs.toFixed(1)}`, '< 100'],
