@@ -5,8 +5,10 @@
  *   projector timed until the store has caught up (its rate printed); then a
  *   restart of every service timed to ready, each process's RSS, and the
  *   latency of a status of the oldest task, a filtered list and /metrics.
- * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store).
+ * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store),
+ *   --dist (the services from their build, as in production: run `pnpm build` first).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@errand/contracts';
@@ -24,7 +26,29 @@ const arg = (name: string) => {
 };
 const events = Number(arg('--events') ?? 2_000_000);
 const usePg = process.argv.includes('--pg');
+const fromDist = process.argv.includes('--dist');
 const SERVICES: ServiceName[] = ['intake', 'scheduler', 'worker', 'notifier'];
+
+/** Processes whose command line mentions `needle`. */
+function pidsOf(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** RSS and peak RSS (MiB) of a process. */
+function memoryOf(pid: number): [string, string] {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return [(kb('VmRSS') / 1024).toFixed(0), (kb('VmHWM') / 1024).toFixed(0)];
+}
 
 async function timed(fn: () => Promise<unknown>, times = 7): Promise<{ medianMs: number; maxMs: number }> {
   const ms: number[] = [];
@@ -40,7 +64,7 @@ async function timed(fn: () => Promise<unknown>, times = 7): Promise<{ medianMs:
 async function main(): Promise<void> {
   let db: TestDatabase | undefined;
   if (usePg) db = await createTestDatabase('errand_bench');
-  const sys = await BenchSystem.start({ services: [], env: { LOG_LEVEL: 'info', ...(db ? { ERRAND_DATABASE_URL: db.url } : {}) } });
+  const sys = await BenchSystem.start({ services: [], fromDist, env: { LOG_LEVEL: 'info', ...(db ? { ERRAND_DATABASE_URL: db.url } : {}) } });
   const base = `http://127.0.0.1:${sys.port}`;
   try {
     const nc = await connect({ servers: sys.nats.url, name: 'bench-history-writer' });
@@ -106,12 +130,15 @@ async function main(): Promise<void> {
       await r.arrayBuffer();
     });
     const rows = sys.services.map((s) => [s.name, s.memory().rssMiB.toFixed(0), s.memory().peakMiB.toFixed(0)]);
+    // the embedded store runs in a process of its own, the intake's child
+    for (const pid of pidsOf('pglite-child')) rows.push(['history store (PGlite)', ...memoryOf(pid)]);
     process.stdout.write(
       `\n${table(
         ['figure', 'value', 'target'],
         [
           ['events in the log', String(info.state.messages), ''],
           ['history store', db ? 'PostgreSQL' : 'embedded (PGlite)', ''],
+          ['services run from', fromDist ? 'their build (dist)' : 'sources (tsx)', ''],
           ['projection, events/s', String(Math.round(info.state.messages / projectS)), 'printed'],
           ['restart of every service to ready, ms', restartMs.toFixed(0), '< 5000'],
           ['status of the oldest task, ms (median / max)', `${status.medianMs.toFixed(1)} / ${status.maxMs.toFixed(1)}`, '< 100'],

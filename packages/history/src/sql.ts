@@ -1,4 +1,3 @@
-import { PGlite, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /**
@@ -44,22 +43,5 @@ export function pgSql(url: string, onError: (err: Error) => void): Sql {
       }
     },
     close: () => pool.end(),
-  };
-}
-
-/** PGlite in `dir` (created when missing). */
-export async function pgliteSql(dir: string): Promise<Sql> {
-  // PGlite's defaults are a server's (shared_buffers 128MB): an intake's share is far less
-  const db = await PGlite.create(dir, { postgresqlconf: ['shared_buffers = 16MB', 'work_mem = 2MB', 'temp_buffers = 2MB', 'maintenance_work_mem = 16MB'] });
-  const wrap = (q: PGlite | Transaction): Queryable => ({
-    async query<R>(text: string, params?: unknown[]) {
-      return (await q.query<R>(text, params)).rows;
-    },
-  });
-  const self = wrap(db);
-  return {
-    query: self.query,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-    close: () => db.close(),
   };
 }

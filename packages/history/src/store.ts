@@ -7,7 +7,8 @@ import { takeLock } from './lock.ts';
 import { Lru } from './lru.ts';
 import { listTasks, metricsSnapshot, typeMetrics } from './reads.ts';
 import { ensureSchema } from './schema.ts';
-import { pgSql, pgliteSql, type Queryable, type Sql } from './sql.ts';
+import { pgSql, type Queryable, type Sql } from './sql.ts';
+import { pgliteChildSql } from './child-sql.ts';
 import { StaleProjectorError, type HistoryStore, type ListFilter, type ListPage, type LogItem, type MetricsSnapshot, type TaskChange, type TypeMetrics } from './types.ts';
 import { addDeltas, upsertTasks } from './writes.ts';
 
@@ -47,7 +48,7 @@ export async function openHistoryStore(opts: OpenHistoryStoreOptions): Promise<H
   const release = takeLock(join(opts.dataDir, 'history.lock'), dir);
   try {
     const started = Date.now();
-    const sql = await pgliteSql(dir);
+    const sql = await pgliteChildSql(dir, (why) => log?.error(`history store: ${why}; it is started again on the next query`, { dir }));
     await ensureSchema(sql).catch(async (err: unknown) => {
       await sql.close().catch(() => undefined);
       throw err;
