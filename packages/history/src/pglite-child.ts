@@ -8,6 +8,10 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { ChildReply, ChildRequest } from './child-protocol.ts';
 import { PGLITE_CONF } from './child-protocol.ts';
+import { takeLock } from './lock.ts';
+
+/** How long a new store process waits for an old one (its intake killed) to close the folder. */
+const WAIT_FOR_OLD_MS = 15_000;
 
 const dir = process.argv[2];
 if (!dir || !process.send) {
@@ -26,9 +30,28 @@ interface OpenTx {
   end: (commit: boolean) => void;
 }
 
+/**
+ * The folder's own lock, held by this process: the intake's lock keeps a
+ * second intake out, this one keeps a new store process from opening the
+ * folder while the last one (whose intake was killed) is still closing it.
+ */
+async function lockFolder(): Promise<() => void> {
+  const deadline = Date.now() + WAIT_FOR_OLD_MS;
+  for (;;) {
+    try {
+      return takeLock(`${dir!}.open.lock`, dir!);
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   let db: PGlite;
   try {
+    const release = await lockFolder();
+    process.once('exit', release);
     db = await PGlite.create(dir!, { postgresqlconf: [...PGLITE_CONF] });
   } catch (err) {
     send({ id: 0, ok: false, error: { message: `PGlite could not open ${dir}: ${(err as Error).message}` } });
