@@ -44,6 +44,8 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
       ERRAND_CONCURRENCY: '2000',
       ERRAND_MAX_PENDING_PER_USER: '1000000',
       ERRAND_WORKER_CONCURRENCY: '2000',
+      // the history store: the embedded one by default, or a PostgreSQL database
+      ...(process.env.BENCH_DATABASE_URL ? { ERRAND_DATABASE_URL: process.env.BENCH_DATABASE_URL } : {}),
     },
     ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
   });

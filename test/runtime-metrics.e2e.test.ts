@@ -57,19 +57,19 @@ describe('runtime metrics over OTLP', () => {
     await rx?.app.close();
   });
 
-  it('every service sends its event-loop lag; the intake the lag of its history projector; the notifier its deliveries in flight', async () => {
+  it('every service sends its event-loop lag; the intake its read model lag; the notifier its deliveries in flight', async () => {
     const has = (service: string, name: string, match: (p: Point) => boolean = () => true) =>
       rx.points.some((p) => p.service === service && p.name === name && match(p));
     await waitFor(
       () =>
         ['errand-intake', 'errand-scheduler', 'errand-worker', 'errand-notifier'].every((s) => has(s, 'errand.runtime.event_loop.lag', (p) => p.attributes.stat === 'p99')) &&
-        has('errand-intake', 'errand.consumer.lag', (p) => p.attributes.consumer === 'history-projector') &&
+        has('errand-intake', 'errand.consumer.lag', (p) => p.attributes.consumer === 'intake-read-model') &&
         has('errand-notifier', 'errand.notifier.deliveries.in_flight'),
       { timeoutMs: 30_000, intervalMs: 200, what: 'runtime metrics from every service' },
     );
     const lag = rx.points.filter((p) => p.name === 'errand.runtime.event_loop.lag');
     expect(lag.every((p) => p.value >= 0 && p.value < 5)).toBe(true);
-    const readModelLag = rx.points.filter((p) => p.name === 'errand.consumer.lag' && p.attributes.consumer === 'history-projector');
+    const readModelLag = rx.points.filter((p) => p.name === 'errand.consumer.lag' && p.attributes.consumer === 'intake-read-model');
     expect(readModelLag.at(-1)!.value).toBe(0);
   });
 });

@@ -111,6 +111,11 @@ const envSchema = z.object({
     .optional(),
   /** the history projector's batch: at most this many log messages per transaction */
   ERRAND_PROJECTOR_BATCH: int(1).default(5_000),
+  /**
+   * the history projector's pace when the log trickles: at least this long between the starts of
+   * two batches (a full batch goes on at once). A status waits up to this much longer for its write.
+   */
+  ERRAND_PROJECTOR_INTERVAL_MS: int(0).default(20),
   /** how often ended tasks older than ERRAND_HISTORY_DAYS are removed from the store and the log */
   ERRAND_RETENTION_SWEEP_MS: int(1_000).default(60_000),
   /** how long an MCP tool call waits for its task before answering that it runs in the background */

@@ -29,6 +29,8 @@ export interface ProjectorOptions {
   log: LogSink;
   /** log messages per transaction at most */
   batch: number;
+  /** at least this long from one batch's start to the next's, unless the last was full */
+  intervalMs: number;
   historyDays: number;
   sweepMs: number;
   /** after each batch is committed, in this process */
@@ -122,7 +124,7 @@ export class Projector {
     this.follower = await this.o.events.followBatches({
       fromSeq: this.expected + 1,
       maxBatch: this.o.batch,
-      name: 'history-projector',
+      name: 'intake-read-model',
       onBatch: (items, lag) => this.apply(items, lag),
       onEnd: (why) => this.restart(why),
     });
@@ -131,6 +133,7 @@ export class Projector {
   private async apply(batch: LogItem[], lag: number): Promise<void> {
     const items = batch.filter((i) => i.seq > this.expected);
     if (items.length === 0) return;
+    const started = Date.now();
     const upTo = items[items.length - 1]!.seq;
     const changes = await this.o.store.apply(items, upTo, this.expected);
     this.expected = upTo;
@@ -138,6 +141,9 @@ export class Projector {
     this.o.onApplied(changes, upTo);
     if (changes.length) this.publish(changes, upTo);
     this.report(upTo, lag);
+    // a trickle of events would cost a transaction each: what comes within the interval is one batch
+    const rest = this.o.intervalMs - (Date.now() - started);
+    if (rest > 0 && batch.length < this.o.batch) await new Promise((r) => setTimeout(r, rest));
   }
 
   private publish(changes: TaskChange[], seq: number): void {
