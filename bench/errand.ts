@@ -5,7 +5,7 @@ import { waitFor } from '@errand/testing';
 import { api, ErrorTally } from './lib/api.ts';
 import { CostMeter, type RunCost } from './lib/cost.ts';
 import { dist, say, sleep, type Dist } from './lib/stats.ts';
-import { BenchSystem, natsServerPid, type ServiceName } from './lib/system.ts';
+import { BenchSystem, natsServerPid, pidsOf, type ServiceName } from './lib/system.ts';
 import { EventWatch } from './lib/watch.ts';
 import type { BenchOptions } from './lib/options.ts';
 
@@ -57,6 +57,9 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
       const pids: Record<string, number> = Object.fromEntries(sys.services.map((s) => [s.name, s.pid]));
       pids['nats-server'] = natsServerPid(sys.nats.port);
       pids['bench client'] = process.pid;
+      // the embedded history store's own process (the intake's child), when there is one
+      const store = pidsOf(`${sys.dataDir}/history`)[0];
+      if (store) pids['history store (PGlite)'] = store;
       const meter = await CostMeter.open(nc, pids);
       await meter.settle(30);
       // the same system, the same number of tasks: batch submits first (the figure set against addBulk), then one request per task

@@ -8,14 +8,14 @@
  * Options: --events N, --pg (PostgreSQL on this machine instead of the embedded store),
  *   --dist (the services from their build, as in production: run `pnpm build` first).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@errand/contracts';
 import { provision } from '@errand/nats';
 import { createTestDatabase, waitFor, type TestDatabase } from '@errand/testing';
 import { LogWriter } from './lib/logwriter.ts';
-import { BenchSystem, type ServiceName } from './lib/system.ts';
+import { BenchSystem, pidsOf, type ServiceName } from './lib/system.ts';
 import { say } from './lib/stats.ts';
 import { table } from './lib/table.ts';
 import { lifecycle } from './replay.ts';
@@ -28,20 +28,6 @@ const events = Number(arg('--events') ?? 2_000_000);
 const usePg = process.argv.includes('--pg');
 const fromDist = process.argv.includes('--dist');
 const SERVICES: ServiceName[] = ['intake', 'scheduler', 'worker', 'notifier'];
-
-/** Processes whose command line mentions `needle`. */
-function pidsOf(needle: string): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) out.push(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
 
 /** RSS and peak RSS (MiB) of a process. */
 function memoryOf(pid: number): [string, string] {

@@ -77,6 +77,20 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/** Processes whose command line mentions `needle` (e.g. the embedded history store's process, `pglite-child`). */
+export function pidsOf(needle: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(needle)) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
 /** The pid of the nats-server we started on `port` (startNatsServer does not expose it). */
 export function natsServerPid(port: number): number {
   for (const d of readdirSync('/proc')) {
