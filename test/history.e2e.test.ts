@@ -2,7 +2,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { STREAMS, subjects } from '@errand/contracts';
+import { Objm } from '@nats-io/obj';
+import { BUCKETS, STREAMS, blobNames, subjects } from '@errand/contracts';
 import { createTestDatabase, freePort, waitFor, type TestDatabase } from '@errand/testing';
 import { System, http, waitState, type ServiceProcess } from './harness.ts';
 
@@ -123,17 +124,20 @@ describe('the history store in PostgreSQL, shared by two intakes', () => {
 describe('retention and restarts on the embedded store', () => {
   let sys: System;
   beforeAll(async () => {
-    // 0.00005 days = 4.3 s
-    sys = await System.start({ env: { ERRAND_HISTORY_DAYS: '0.00005', ERRAND_RETENTION_SWEEP_MS: '1000' } });
+    // 0.00005 days = 4.3 s; results over 1 KiB go to the object store
+    sys = await System.start({ env: { ERRAND_HISTORY_DAYS: '0.00005', ERRAND_RETENTION_SWEEP_MS: '1000', ERRAND_RESULT_INLINE_MAX: '1024' } });
   }, 120_000);
   afterAll(async () => {
     await sys?.stop();
   });
 
   it('removes a task that ended longer ago than ERRAND_HISTORY_DAYS from the store and the log: 404', async () => {
-    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.noop', params: { result: 1 } });
+    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.noop', params: { result: 'x'.repeat(4096) } });
     const id = r.body.id as string;
     await waitState(sys, id, ['completed']);
+    const blobs = await new Objm(sys.nc).open(BUCKETS.blobs);
+    const blob = blobNames.result('default', id);
+    expect(await blobs.info(blob)).not.toBeNull();
     const jsm = await jetstreamManager(sys.nc);
     const subject = subjects.event('default', id);
     expect((await jsm.streams.getMessage(STREAMS.events, { last_by_subj: subject }))?.seq ?? 0).toBeGreaterThan(0);
@@ -146,6 +150,8 @@ describe('retention and restarts on the embedded store', () => {
       { timeoutMs: 30_000, intervalMs: 200, what: "the expired task's events to leave the log" },
     );
     expect((await http(sys, 'GET', `/v1/tasks/${id}/events`)).status).toBe(404);
+    // its large result went with it
+    await waitFor(async () => (await blobs.info(blob)) === null, { timeoutMs: 10_000, what: "the expired task's result blob to be deleted" });
     await sys.get('intake').waitForLog(/removed tasks past the history retention/);
   });
 

@@ -64,12 +64,13 @@ interface Needs {
 export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
   intake: {
     // submitted, cancel-requested, retry-requested; idempotency keys; encrypted target secrets; asks the scheduler why tasks wait;
-    // the history projector's lease and its notes
+    // the history projector's lease and its notes; retention's deletes of an expired task's blobs
     publish: [
       subjects.allEvents,
       `$KV.${BUCKETS.idempotency}.>`,
       `$KV.${BUCKETS.secrets}.>`,
       `$KV.${BUCKETS.leader}.${kvKeys.projector}`,
+      `$O.${BUCKETS.blobs}.>`,
       subjects.waiting,
       subjects.heartbeatRequest,
       subjects.historyApplied,
@@ -77,8 +78,8 @@ export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
     // the NATS API (a micro service: its discovery subjects too); the projector's notes
     subscribe: ['errand.api.>', '$SRV.>', subjects.historyApplied],
     read: [STREAMS.events, kv(BUCKETS.types), kv(BUCKETS.idempotency), kv(BUCKETS.memory), kv(BUCKETS.leader), obj(BUCKETS.blobs)],
-    // retention: an expired task's events leave the log
-    purge: [STREAMS.events],
+    // retention: an expired task's events leave the log, its large result and checkpoints the object store
+    purge: [STREAMS.events, obj(BUCKETS.blobs)],
   },
   scheduler: {
     // decisions, dispatches, its leader lease, snapshots, the janitor's checkpoint sweep

@@ -1,5 +1,5 @@
 export { BadCursor, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, StaleProjectorError } from './types.ts';
-export type { Before, HistogramSeries, HistoryStore, ListFilter, ListPage, LogItem, MetricsSnapshot, TaskChange, TypeMetrics } from './types.ts';
+export type { Before, ExpiredTask, HistogramSeries, HistoryStore, ListFilter, ListPage, LogItem, MetricsSnapshot, TaskChange, TypeMetrics } from './types.ts';
 export { openHistoryStore, type OpenHistoryStoreOptions } from './store.ts';
 export { HistoryStoreError } from './errors.ts';
 export { BUCKETS } from './buckets.ts';

@@ -216,10 +216,18 @@ describe.each(backends)('history store: %s', (_name, make) => {
       ...lifecycle('old2', tenant, { startMs: 10, endMs: 2000, end: 'failed' }),
       ...lifecycle('new', tenant, { startMs: 10, endMs: 60_000, end: 'completed' }),
       submitted('open', tenant),
+      // a large result and a checkpoint of attempt 1: their blobs go with the task
+      ...lifecycle('blobs', tenant, { startMs: 10, endMs: 3000, end: 'cancelled' }).slice(0, 4),
+      makeEvent('checkpoint', task('blobs', tenant), at(20), { attempt: 1, ref: 'obj:cp/x/blobs/1', bytes: 10 }),
+      makeEvent('completed', task('blobs', tenant), at(3000), { attempt: 1, resultRef: 'obj:result/x/blobs' }),
     ]);
     const cutoff = new Date(at(30_000));
-    expect(await store.expire(cutoff, 1)).toEqual([{ tenant, id: 'old1' }]);
-    expect(await store.expire(cutoff, 10)).toEqual([{ tenant, id: 'old2' }]);
+    const none = { resultBlob: false, checkpointAttempts: 0 };
+    expect(await store.expire(cutoff, 1)).toEqual([{ tenant, id: 'old1', ...none }]);
+    expect(await store.expire(cutoff, 10)).toEqual([
+      { tenant, id: 'old2', ...none },
+      { tenant, id: 'blobs', resultBlob: true, checkpointAttempts: 1 },
+    ]);
     expect(await store.expire(cutoff, 10)).toEqual([]);
     expect(await store.getTask(tenant, 'old1')).toBeUndefined();
     expect((await store.list(tenant)).items.map((r) => r.id)).toEqual(['open', 'new']);

@@ -9,7 +9,7 @@ import { listTasks, metricsSnapshot, typeMetrics } from './reads.ts';
 import { ensureSchema } from './schema.ts';
 import { pgSql, type Queryable, type Sql } from './sql.ts';
 import { pgliteChildSql } from './child-sql.ts';
-import { StaleProjectorError, type HistoryStore, type ListFilter, type ListPage, type LogItem, type MetricsSnapshot, type TaskChange, type TypeMetrics } from './types.ts';
+import { StaleProjectorError, type ExpiredTask, type HistoryStore, type ListFilter, type ListPage, type LogItem, type MetricsSnapshot, type TaskChange, type TypeMetrics } from './types.ts';
 import { addDeltas, upsertTasks } from './writes.ts';
 
 export interface OpenHistoryStoreOptions {
@@ -176,13 +176,15 @@ class SqlHistoryStore implements HistoryStore {
     return metricsSnapshot(this.sql);
   }
 
-  async expire(before: Date, limit: number): Promise<{ tenant: string; id: string }[]> {
-    const rows = await this.sql.query<{ k: string; tenant: string; id: string }>(
-      `DELETE FROM tasks WHERE k IN (SELECT k FROM tasks WHERE ended_at < $1 ORDER BY ended_at LIMIT $2) RETURNING k, tenant, id`,
+  async expire(before: Date, limit: number): Promise<ExpiredTask[]> {
+    const rows = await this.sql.query<{ k: string; tenant: string; id: string; result_blob: boolean; cp: number }>(
+      `DELETE FROM tasks WHERE k IN (SELECT k FROM tasks WHERE ended_at < $1 ORDER BY ended_at LIMIT $2)
+       RETURNING k, tenant, id, (record ? 'resultRef') AS result_blob,
+         CASE WHEN record ? 'checkpointRef' OR record ? 'partialRef' THEN COALESCE((record->>'attempt')::int, 0) ELSE 0 END AS cp`,
       [before.toISOString(), Math.max(0, Math.trunc(limit))],
     );
     for (const { k } of rows) this.cache.delete(k);
-    return rows.map(({ tenant, id }) => ({ tenant, id }));
+    return rows.map((r) => ({ tenant: r.tenant, id: r.id, resultBlob: r.result_blob, checkpointAttempts: r.cp }));
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,14 @@ export class BadCursor extends Error {
   override name = 'BadCursor';
 }
 
+/** A task `expire` removed from the store. */
+export interface ExpiredTask {
+  tenant: string;
+  id: string;
+  resultBlob: boolean;
+  checkpointAttempts: number;
+}
+
 export interface HistoryStore {
   /** 'postgres' (ERRAND_DATABASE_URL) or 'embedded' (PGlite in the data folder) */
   readonly kind: 'postgres' | 'embedded';
@@ -111,8 +119,12 @@ export interface HistoryStore {
   typeMetrics(tenant: string, type?: string): Promise<TypeMetrics[]>;
   metrics(): Promise<MetricsSnapshot>;
 
-  /** Remove up to `limit` tasks that ended before `before`; returns which (the caller purges their log subjects). */
-  expire(before: Date, limit: number): Promise<{ tenant: string; id: string }[]>;
+  /**
+   * Remove up to `limit` tasks that ended before `before`; returns which (the caller purges their
+   * log subjects and their blobs): whether a result was stored as a blob, and the attempts whose
+   * checkpoints may be left (0 when the task never kept one).
+   */
+  expire(before: Date, limit: number): Promise<ExpiredTask[]>;
 
   close(): Promise<void>;
 }

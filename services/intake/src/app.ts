@@ -77,6 +77,7 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
   const projector = new Projector({
     store: history,
     events,
+    blobs: stores.blobs,
     nc,
     log,
     batch: config.ERRAND_PROJECTOR_BATCH,

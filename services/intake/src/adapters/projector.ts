@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { subjects, type LogSink, type TaskState } from '@errand/contracts';
+import { blobNames, subjects, type LogSink, type TaskState } from '@errand/contracts';
 import { StaleProjectorError, type HistoryStore, type LogItem, type TaskChange } from '@errand/history';
-import type { EventLog, Following } from '@errand/nats';
+import type { Blobs, EventLog, Following } from '@errand/nats';
 
 const DAY_MS = 86_400_000;
 /** A catch-up this long (events) is reported with its rate when it ends. */
@@ -25,6 +25,8 @@ export interface AppliedNote {
 export interface ProjectorOptions {
   store: HistoryStore;
   events: EventLog;
+  /** large results and checkpoints: an expired task's go with it */
+  blobs: Blobs;
   nc: NatsConnection;
   log: LogSink;
   /** log messages per transaction at most */
@@ -195,7 +197,7 @@ export class Projector {
     }, delay);
   }
 
-  /** Remove ended tasks older than the retention from the store, then their events from the log. */
+  /** Remove ended tasks older than the retention from the store, then their events from the log and their blobs. */
   sweep(now = Date.now()): Promise<void> {
     this.sweeping ??= (async () => {
       const before = new Date(now - this.o.historyDays * DAY_MS);
@@ -203,7 +205,11 @@ export class Projector {
       try {
         for (;;) {
           const gone = await this.o.store.expire(before, 500);
-          for (const t of gone) await this.o.events.purgeTask(t.tenant, t.id);
+          for (const t of gone) {
+            await this.o.events.purgeTask(t.tenant, t.id);
+            if (t.resultBlob) await this.o.blobs.delete(blobNames.result(t.tenant, t.id));
+            if (t.checkpointAttempts > 0) await this.o.blobs.deleteCheckpoints(t.tenant, t.id, t.checkpointAttempts);
+          }
           removed += gone.length;
           if (gone.length < 500 || !this.running) break;
         }
