@@ -5,6 +5,10 @@
  * channel (`ChildRequest` -> `ChildReply`, see `child-sql.ts`). It ends when
  * its parent goes (the channel closes) or asks it to.
  */
+import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { ChildReply, ChildRequest } from './child-protocol.ts';
 import { PGLITE_CONF } from './child-protocol.ts';
@@ -47,11 +51,52 @@ async function lockFolder(): Promise<() => void> {
   }
 }
 
+/** PGlite's version: a template made by another version is not used. */
+function pgliteVersion(): string {
+  try {
+    const entry = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+    const pkg = JSON.parse(readFileSync(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * A new folder is a copy of an empty store made once per machine and PGlite
+ * version (in the temporary folder): PGlite's `initdb` costs 5–10 s of CPU,
+ * a copy a fraction of a second. The template is written aside and renamed
+ * into place, so a half-made one is never used.
+ */
+async function seed(): Promise<void> {
+  if (existsSync(join(dir!, 'PG_VERSION'))) return;
+  const template = join(tmpdir(), `errand-pglite-template-${pgliteVersion()}`);
+  if (existsSync(join(template, 'PG_VERSION'))) {
+    try {
+      cpSync(template, dir!, { recursive: true });
+      return;
+    } catch {
+      rmSync(dir!, { recursive: true, force: true });
+    }
+  }
+  const fresh = await PGlite.create(dir!, { postgresqlconf: [...PGLITE_CONF] });
+  await fresh.close();
+  const aside = `${template}.${process.pid}`;
+  try {
+    cpSync(dir!, aside, { recursive: true });
+    renameSync(aside, template);
+  } catch {
+    // another process made it first, or the temporary folder is not writable: no template this time
+    rmSync(aside, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   let db: PGlite;
   try {
     const release = await lockFolder();
     process.once('exit', release);
+    await seed();
     db = await PGlite.create(dir!, { postgresqlconf: [...PGLITE_CONF] });
   } catch (err) {
     send({ id: 0, ok: false, error: { message: `PGlite could not open ${dir}: ${(err as Error).message}` } });

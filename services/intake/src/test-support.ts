@@ -48,7 +48,8 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
     ERRAND_API_KEYS: `${KEYS.acme}=acme,${KEYS.other}=other`,
     ERRAND_SECRET_KEY: 'test-secret-key-0123456789abcdef',
     ERRAND_DATA_DIR: mkdtempSync(join(tmpdir(), 'errand-intake-')),
-    ERRAND_DECISION_WAIT_MS: '300',
+    // long enough for a loaded machine (the decision goes through the history store); 'silent' tasks wait it out
+    ERRAND_DECISION_WAIT_MS: '3000',
     ...env,
   });
   const log = new EventLog(nc);
