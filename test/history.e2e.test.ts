@@ -151,7 +151,13 @@ describe('retention and restarts on the embedded store', () => {
     );
     expect((await http(sys, 'GET', `/v1/tasks/${id}/events`)).status).toBe(404);
     // its large result went with it
-    await waitFor(async () => (await blobs.info(blob)) === null, { timeoutMs: 10_000, what: "the expired task's result blob to be deleted" });
+    await waitFor(
+      async () => {
+        const info = await blobs.info(blob);
+        return info === null || info.deleted;
+      },
+      { timeoutMs: 10_000, what: "the expired task's result blob to be deleted" },
+    );
     await sys.get('intake').waitForLog(/removed tasks past the history retention/);
   });
 
