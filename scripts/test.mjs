@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { bootstrap, ensureTestTools, ROOT } from './bootstrap.mjs';
+import { ensureTestPostgres } from './postgres.mjs';
 
 const extra = process.argv.slice(2).filter((a) => a !== '--');
 const failFast = process.env.ERRAND_TEST_FAIL_FAST === '1';
@@ -61,9 +62,11 @@ function vitestStep(name, projectArgs, report) {
 
 function main() {
   let pnpm;
+  let postgres;
   try {
     ({ pnpm } = bootstrap());
     ensureTestTools();
+    postgres = ensureTestPostgres();
   } catch (err) {
     process.stderr.write(`[test] bootstrap failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.stdout.write('0 passed, 1 failed\n');
@@ -77,8 +80,12 @@ function main() {
     () => vitestStep('unit + int', ['--project', 'unit', '--project', 'int'], 'unit-int.json'),
     () => vitestStep('e2e', ['--project', 'e2e', '--no-file-parallelism'], 'e2e.json'),
   ];
-  for (const step of plan) {
-    if (!step() && failFast) break;
+  try {
+    for (const step of plan) {
+      if (!step() && failFast) break;
+    }
+  } finally {
+    postgres.stop();
   }
   say('summary');
   for (const s of steps) process.stdout.write(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.name} (${s.secs} s${s.ok ? '' : `, ${s.why}`})\n`);

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { makeEvent, type ErrandEvent } from '@errand/contracts';
+import { createTestDatabase } from '@errand/testing';
 import { openHistoryStore } from './store.ts';
 import type { HistoryStore, TaskChange } from './types.ts';
 
@@ -60,9 +60,6 @@ export interface Backend {
   cleanup(): Promise<void>;
 }
 
-/** The test server (trust auth): each test file makes a database of its own there. */
-const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
 export async function embeddedBackend(): Promise<Backend> {
   const dataDir = mkdtempSync(join(tmpdir(), 'errand-history-'));
   return {
@@ -73,26 +70,16 @@ export async function embeddedBackend(): Promise<Backend> {
   };
 }
 
-/** A database of its own on the test server, dropped by `cleanup`. */
+/** A database of its own on the test server (`createTestDatabase`), dropped by `cleanup`. */
 export async function postgresBackend(): Promise<Backend> {
-  const db = unique('errand_test_');
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${db}`);
-  await admin.end();
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${db}`;
-  const databaseUrl = url.toString();
+  const db = await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'errand-history-'));
   return {
     name: 'postgres',
-    options: { dataDir, databaseUrl },
-    open: () => openHistoryStore({ dataDir, databaseUrl }),
+    options: { dataDir, databaseUrl: db.url },
+    open: () => openHistoryStore({ dataDir, databaseUrl: db.url }),
     cleanup: async () => {
-      const c = new pg.Client({ connectionString: ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-      await c.end();
+      await db.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
