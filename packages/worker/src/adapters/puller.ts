@@ -98,7 +98,7 @@ export class SlotPuller {
     let got = 0;
     let failed = false;
     try {
-      const iter = await this.o.consumers.get(key)!.fetch({ max_messages: n, expires });
+      const iter = await deadline(this.o.consumers.get(key)!.fetch({ max_messages: n, expires }), expires + 5_000, (late) => void late.stop());
       this.fetches.add(iter);
       // A pull request sent to a node that then died is never answered, and nats.js
       // stops watching its heartbeats while it reconnects: without this, the fetch
@@ -167,4 +167,30 @@ export class SlotPuller {
     ]);
     if (timer) clearTimeout(timer);
   }
+}
+
+/**
+ * `p`, or a rejection after `ms`: starting a pull on a cluster whose consumer
+ * leader has just died may not answer at all, and the slots it reserved would
+ * stay reserved for ever. What `p` resolves to after the deadline goes to `late`.
+ */
+function deadline<T>(p: Promise<T>, ms: number, late: (value: T) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => {
+      done = true;
+      reject(new Error(`no answer to the pull request in ${ms} ms`));
+    }, ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        if (done) late(v);
+        else resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        if (!done) reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
