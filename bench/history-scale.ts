@@ -14,11 +14,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { STREAMS } from '@errand/contracts';
 import { provision } from '@errand/nats';
 import { createTestDatabase, waitFor, type TestDatabase } from '@errand/testing';
-import { LogWriter } from './lib/logwriter.ts';
 import { BenchSystem, pidsOf, type ServiceName } from './lib/system.ts';
-import { say } from './lib/stats.ts';
+import { say, timed } from './lib/stats.ts';
 import { table } from './lib/table.ts';
-import { lifecycle } from './replay.ts';
+import { lifecycle, writeLifecycles } from './replay.ts';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -36,17 +35,6 @@ function memoryOf(pid: number): [string, string] {
   return [(kb('VmRSS') / 1024).toFixed(0), (kb('VmHWM') / 1024).toFixed(0)];
 }
 
-async function timed(fn: () => Promise<unknown>, times = 7): Promise<{ medianMs: number; maxMs: number }> {
-  const ms: number[] = [];
-  for (let i = 0; i < times; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  ms.sort((a, b) => a - b);
-  return { medianMs: ms[Math.floor(ms.length / 2)]!, maxMs: ms[ms.length - 1]! };
-}
-
 async function main(): Promise<void> {
   let db: TestDatabase | undefined;
   if (usePg) db = await createTestDatabase('errand_bench');
@@ -57,17 +45,10 @@ async function main(): Promise<void> {
     await provision(nc);
     const tasks = Math.ceil(events / 5);
     say(`history: writing ${tasks * 5} events (${tasks} finished tasks) into ${STREAMS.events}`);
-    const w = new LogWriter(nc);
     const t0 = performance.now();
     const start = Date.now() - 24 * 3_600_000;
-    for (let chunk = 0; chunk < tasks; chunk += 1_000) {
-      const lives = [];
-      for (let i = chunk; i < Math.min(tasks, chunk + 1_000); i++) lives.push(lifecycle('default', i, start));
-      for (let k = 0; k < 5; k++) for (const life of lives) await w.write(life[k]!);
-      if (chunk % 100_000 === 0 && chunk) say(`history: ${chunk * 5} written`);
-    }
-    await w.flush();
-    w.close();
+    const w = await writeLifecycles(nc, 'default', tasks, start, 'history', 100_000);
+    if (w.failed) say(`history: ${w.failed} writes failed (${w.lastError})`);
     const info = await (await jetstreamManager(nc)).streams.info(STREAMS.events);
     await nc.close();
     say(`history: ${info.state.messages} events written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -100,17 +81,17 @@ async function main(): Promise<void> {
     say(`history: every service restarted, ready in ${restartMs.toFixed(0)} ms`);
 
     const oldest = lifecycle('default', 0, start)[0]!.taskId;
-    const status = await timed(async () => {
+    const status = await timed(7, async () => {
       const r = await fetch(`${base}/v1/tasks/${oldest}`);
       if (r.status !== 200) throw new Error(`status of the oldest task: ${r.status} ${await r.text()}`);
       await r.arrayBuffer();
     });
-    const list = await timed(async () => {
+    const list = await timed(7, async () => {
       const r = await fetch(`${base}/v1/tasks?state=completed&user=u7&limit=50`);
       if (r.status !== 200) throw new Error(`filtered list: ${r.status}`);
       await r.arrayBuffer();
     });
-    const metrics = await timed(async () => {
+    const metrics = await timed(7, async () => {
       const r = await fetch(`${base}/metrics`);
       if (r.status !== 200) throw new Error(`/metrics: ${r.status}`);
       await r.arrayBuffer();

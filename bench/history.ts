@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { makeEvent, type ErrandEvent } from '@errand/contracts';
+import { timed } from './lib/stats.ts';
 import { openHistoryStore, type HistoryStore, type LogItem } from '@errand/history';
 
 const { values: args } = parseArgs({
@@ -79,15 +80,10 @@ function* batches(): Generator<ErrandEvent[]> {
   }
 }
 
-async function timed(n: number, fn: () => Promise<unknown>): Promise<string> {
-  const ms: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  ms.sort((a, b) => a - b);
-  return `p50 ${ms[Math.floor(n / 2)]!.toFixed(1)} ms, max ${ms[n - 1]!.toFixed(1)} ms`;
+/** `timed`, as the line this bench prints. */
+async function timedLine(n: number, fn: () => Promise<unknown>): Promise<string> {
+  const t = await timed(n, fn);
+  return `p50 ${t.medianMs.toFixed(1)} ms, max ${t.maxMs.toFixed(1)} ms`;
 }
 
 async function measure(kind: string, open: () => Promise<HistoryStore>): Promise<void> {
@@ -114,16 +110,16 @@ async function measure(kind: string, open: () => Promise<HistoryStore>): Promise
   const lines = [
     `${kind}: ${seq} events (${TASKS} tasks) in ${seconds.toFixed(1)} s = ${Math.round(seq / seconds)} events/s; open ${Math.round(openMs)} ms`,
     `  RSS at the end ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB (peak seen ${Math.round(Math.max(peakRss, process.memoryUsage().rss) / 2 ** 20)} MiB)`,
-    `  status of the oldest task: ${await timed(50, () => store.getTask(TENANT, event(0, 0).taskId))}`,
-    `  list state=completed type=bench.c: ${await timed(50, () => store.list(TENANT, { state: 'completed', type: 'bench.c' }))}`,
-    `  list, 3rd page of that: ${await timed(20, async () => {
+    `  status of the oldest task: ${await timedLine(50, () => store.getTask(TENANT, event(0, 0).taskId))}`,
+    `  list state=completed type=bench.c: ${await timedLine(50, () => store.list(TENANT, { state: 'completed', type: 'bench.c' }))}`,
+    `  list, 3rd page of that: ${await timedLine(20, async () => {
       let p = await store.list(TENANT, { state: 'completed', type: 'bench.c' });
       p = await store.list(TENANT, { state: 'completed', type: 'bench.c', cursor: p.nextCursor! });
       return store.list(TENANT, { state: 'completed', type: 'bench.c', cursor: p.nextCursor! });
     })} (3 calls)`,
-    `  metrics(): ${await timed(50, () => store.metrics())}`,
-    `  typeMetrics(): ${await timed(20, () => store.typeMetrics(TENANT))}`,
-    `  expire 1,000: ${await timed(5, () => store.expire(new Date(BASE + 3_600_000), 1000))}`,
+    `  metrics(): ${await timedLine(50, () => store.metrics())}`,
+    `  typeMetrics(): ${await timedLine(20, () => store.typeMetrics(TENANT))}`,
+    `  expire 1,000: ${await timedLine(5, () => store.expire(new Date(BASE + 3_600_000), 1000))}`,
   ];
   await store.close();
   const t1 = performance.now();

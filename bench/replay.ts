@@ -1,4 +1,4 @@
-import { connect } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { loadConfig } from '@errand/config';
 import { makeEvent, STREAMS, type ErrandEvent } from '@errand/contracts';
@@ -42,6 +42,24 @@ export function lifecycle(tenant: string, i: number, base: number): ErrandEvent[
 }
 
 /** Write a log of `events` events (complete lifecycles), then time a fresh in-process scheduler until it has caught up. */
+/**
+ * Write `tasks` lifecycles of `tenant` straight into the log, the way a busy
+ * system's overlap: 1,000 tasks move through their states together. Progress
+ * every `every` tasks, prefixed with `label`.
+ */
+export async function writeLifecycles(nc: NatsConnection, tenant: string, tasks: number, base: number, label: string, every: number): Promise<LogWriter> {
+  const w = new LogWriter(nc);
+  for (let chunk = 0; chunk < tasks; chunk += 1_000) {
+    const lives = [];
+    for (let i = chunk; i < Math.min(tasks, chunk + 1_000); i++) lives.push(lifecycle(tenant, i, base));
+    for (let k = 0; k < 5; k++) for (const life of lives) await w.write(life[k]!);
+    if (chunk % every === 0 && chunk) say(`${label}: ${chunk * 5} written`);
+  }
+  await w.flush();
+  w.close();
+  return w;
+}
+
 export async function runReplay(o: BenchOptions): Promise<ReplayResults> {
   const tasks = Math.ceil(o.replayEvents / 5);
   const server = await startNatsServer();
@@ -49,18 +67,9 @@ export async function runReplay(o: BenchOptions): Promise<ReplayResults> {
   try {
     await provision(nc);
     say(`replay: writing ${tasks * 5} events (${tasks} task lifecycles)`);
-    const w = new LogWriter(nc);
     const base = Date.now() - 3_600_000;
     const t0 = performance.now();
-    // lifecycles overlap the way a busy system's do: 1000 tasks move through their states together
-    for (let chunk = 0; chunk < tasks; chunk += 1_000) {
-      const lives = [];
-      for (let i = chunk; i < Math.min(tasks, chunk + 1_000); i++) lives.push(lifecycle('replay', i, base));
-      for (let k = 0; k < 5; k++) for (const life of lives) await w.write(life[k]!);
-      if (chunk % 50_000 === 0 && chunk) say(`replay: ${chunk * 5} written`);
-    }
-    await w.flush();
-    w.close();
+    const w = await writeLifecycles(nc, 'replay', tasks, base, 'replay', 50_000);
     const writeSeconds = (performance.now() - t0) / 1000;
     if (w.failed) say(`replay: ${w.failed} writes failed (${w.lastError})`);
     const info = await (await jetstreamManager(nc)).streams.info(STREAMS.events);

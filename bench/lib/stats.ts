@@ -41,3 +41,15 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export function say(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
+
+/** Call `fn` `times` times, one after another: the median and the longest, in ms. */
+export async function timed(times: number, fn: () => Promise<unknown>): Promise<{ medianMs: number; maxMs: number }> {
+  const ms: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return { medianMs: ms[Math.floor(ms.length / 2)]!, maxMs: ms[ms.length - 1]! };
+}

@@ -6,3 +6,4 @@ export { BUCKETS } from './buckets.ts';
 export { countEvent, type DeliveryOutcome, type MetricsSink } from './metrics.ts';
 export { decodeCursor, encodeCursor } from './cursor.ts';
 export { Window, percentile } from './stats.ts';
+export { retentionCutoff } from './retention.ts';

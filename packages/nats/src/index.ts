@@ -8,7 +8,7 @@ export { connectNats, serverFeatures, type ConnectOptions } from './connect.ts';
 export { provision, type ProvisionOptions } from './provision.ts';
 export { JetStreamPublisher, publishWithRetry, type PubAck, type PublishOptions } from './publisher.ts';
 export { EventLog, type AppendOptions, type BadEventLogger } from './eventlog.ts';
-export { jsMsgParts, type BatchFollowOptions, type Following, type FollowOptions, type LogBatchItem, type StoredEvent, type TaskEvents } from './readers.ts';
+export { type BatchFollowOptions, type Following, type FollowOptions, type LogBatchItem, type StoredEvent, type TaskEvents } from './readers.ts';
 export {
   ERR_WRONG_LAST_SEQUENCE,
   PublishError,

@@ -187,17 +187,6 @@ export async function followLog(log: LogCore, opts: FollowOptions): Promise<Foll
  * needed (decode takes a JsMsg as it is, and the followers pass it so: no
  * object per event); kept for callers written against it.
  */
-export function jsMsgParts(m: JsMsg): { seq: number; subject: string; data: Uint8Array; readonly headers: MsgHdrs | undefined } {
-  return {
-    seq: m.seq,
-    subject: m.subject,
-    data: m.data,
-    get headers() {
-      return m.headers;
-    },
-  };
-}
-
 /** Call `onStall` when the consumer's heartbeats stop coming (its node is gone or hung). */
 async function watchStalls(iter: unknown, onStall: () => void): Promise<void> {
   const status = (iter as { status?: () => AsyncIterable<{ type: string }> }).status?.();

@@ -1,9 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { blobNames, subjects, type LogSink, type TaskState } from '@errand/contracts';
-import { StaleProjectorError, type HistoryStore, type LogItem, type TaskChange } from '@errand/history';
+import { StaleProjectorError, retentionCutoff, type HistoryStore, type LogItem, type TaskChange } from '@errand/history';
 import type { Blobs, EventLog, Following } from '@errand/nats';
 
-const DAY_MS = 86_400_000;
 /** A catch-up this long (events) is reported with its rate when it ends. */
 const REPORT_CATCH_UP = 10_000;
 const REPORT_EVERY_MS = 10_000;
@@ -200,7 +199,7 @@ export class Projector {
   /** Remove ended tasks older than the retention from the store, then their events from the log and their blobs. */
   sweep(now = Date.now()): Promise<void> {
     this.sweeping ??= (async () => {
-      const before = new Date(now - this.o.historyDays * DAY_MS);
+      const before = new Date(retentionCutoff(this.o.historyDays, now));
       let removed = 0;
       try {
         for (;;) {

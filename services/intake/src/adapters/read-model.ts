@@ -1,10 +1,9 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { ErrandError, isTerminalState, subjects, taskKey, type LogSink, type TaskRecord, type TaskState } from '@errand/contracts';
-import type { HistoryStore, ListFilter, ListPage, TaskChange, TypeMetrics } from '@errand/history';
+import { retentionCutoff, type HistoryStore, type ListFilter, type ListPage, type TaskChange, type TypeMetrics } from '@errand/history';
 import type { EventLog } from '@errand/nats';
 import type { AppliedNote } from './projector.ts';
 
-const DAY_MS = 86_400_000;
 /** How often the applied sequence is read from the store when no note came (a lost note, another intake's projector). */
 const POLL_MS = 200;
 
@@ -250,7 +249,7 @@ export class ReadModel {
   }
 
   private cutoff(): number {
-    return Date.now() - this.o.historyDays * DAY_MS;
+    return retentionCutoff(this.o.historyDays);
   }
 
   /** Past the retention a task is gone, even before the sweep has removed it. */
