@@ -78,7 +78,13 @@ export class SlotPuller {
   }
 
   private fill(): void {
-    if (this.stopped || Date.now() < this.pausedUntil) return;
+    if (this.stopped) return;
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) {
+      // a later failure may have moved the pause past the pending retry: always leave a timer behind
+      this.retryAfter(wait);
+      return;
+    }
     const keys = [...this.o.consumers.keys()];
     const free = this.o.slots - this.runningCount - this.reserved;
     const plan = allocateSlots(free, keys.map((key) => ({ key, asked: this.asked.get(key) ?? 0, busy: this.busy.has(key) })), this.turn);
@@ -144,7 +150,11 @@ export class SlotPuller {
   }
 
   private pauseThenPump(ms: number): void {
-    this.pausedUntil = Date.now() + ms;
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+    this.retryAfter(ms);
+  }
+
+  private retryAfter(ms: number): void {
     if (this.retryTimer || this.stopped) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
