@@ -45,7 +45,7 @@ export async function runMcp(o: BenchOptions): Promise<McpResults> {
   const stdio = await connected(
     new StdioClientTransport({
       command: process.execPath,
-      args: ['--import', 'tsx', join(ROOT, 'packages/client/src/cli.ts'), 'mcp'],
+      args: ['--conditions=development', '--import', 'tsx', join(ROOT, 'packages/client/src/cli.ts'), 'mcp'],
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', ERRAND_URL: url },
       stderr: 'ignore',
