@@ -129,9 +129,11 @@ export {
   taskTypeInfoSchema,
   workMessageSchema,
   heartbeatSchema,
+  decidedNoteSchema,
   type TaskTypeInfo,
   type WorkMessage,
   type Heartbeat,
+  type DecidedNote,
 } from './work.ts';
 export {
   newTaskId,

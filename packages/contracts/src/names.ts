@@ -64,6 +64,8 @@ export const subjects = {
   waiting: 'errand.internal.scheduler.waiting',
   /** core NATS: the history projector's note after each batch it wrote (`AppliedNote`, internal): intakes wake their waits and live lists */
   historyApplied: 'errand.internal.history.applied',
+  /** core NATS: the scheduler leader's note of the decisions it has just written (`DecidedNote`, internal): intakes answer submits without waiting for the history store */
+  decided: 'errand.internal.scheduler.decided',
 } as const;
 
 export const API_VERBS = ['submit', 'submit-batch', 'status', 'cancel', 'retry', 'list', 'history'] as const;

@@ -60,3 +60,26 @@ export const heartbeatSchema = z.object({
   stopping: z.boolean().optional(),
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/**
+ * Core-NATS note of the scheduler leader (subject `decided`), sent once its
+ * `queued` and `rejected` events are in the log: a submit waiting for its
+ * decision is answered from it at once, instead of when the history store
+ * has applied the event. Only a shortcut: a lost note leaves the wait to the
+ * store. `q` is the event's sequence, `p` the queue position, `c`/`m` a
+ * rejection's code and message.
+ */
+export const decidedNoteSchema = z.object({
+  d: z.array(
+    z.object({
+      t: z.string(),
+      i: z.string(),
+      s: z.enum(['queued', 'rejected']),
+      q: z.number().int().min(1),
+      p: z.number().int().min(0).optional(),
+      c: z.string().optional(),
+      m: z.string().optional(),
+    }),
+  ),
+});
+export type DecidedNote = z.infer<typeof decidedNoteSchema>;

@@ -75,15 +75,23 @@ export const SERVICE_NEEDS: Record<ServiceRole, Needs> = {
       subjects.heartbeatRequest,
       subjects.historyApplied,
     ],
-    // the NATS API (a micro service: its discovery subjects too); the projector's notes
-    subscribe: ['errand.api.>', '$SRV.>', subjects.historyApplied],
+    // the NATS API (a micro service: its discovery subjects too); the projector's notes; the scheduler's decisions
+    subscribe: ['errand.api.>', '$SRV.>', subjects.historyApplied, subjects.decided],
     read: [STREAMS.events, kv(BUCKETS.types), kv(BUCKETS.idempotency), kv(BUCKETS.memory), kv(BUCKETS.leader), obj(BUCKETS.blobs)],
     // retention: an expired task's events leave the log, its large result and checkpoints the object store
     purge: [STREAMS.events, obj(BUCKETS.blobs)],
   },
   scheduler: {
-    // decisions, dispatches, its leader lease, snapshots, the janitor's checkpoint sweep
-    publish: [subjects.allEvents, subjects.allWork, `$KV.${BUCKETS.leader}.>`, `$O.${BUCKETS.snapshots}.>`, `$O.${BUCKETS.blobs}.>`, subjects.heartbeatRequest],
+    // decisions (and their notes to the intakes), dispatches, its leader lease, snapshots, the janitor's checkpoint sweep
+    publish: [
+      subjects.allEvents,
+      subjects.allWork,
+      `$KV.${BUCKETS.leader}.>`,
+      `$O.${BUCKETS.snapshots}.>`,
+      `$O.${BUCKETS.blobs}.>`,
+      subjects.heartbeatRequest,
+      subjects.decided,
+    ],
     subscribe: [subjects.heartbeat, subjects.waiting],
     read: [STREAMS.events, STREAMS.work, kv(BUCKETS.leader), kv(BUCKETS.types), obj(BUCKETS.snapshots), obj(BUCKETS.blobs)],
     purge: [STREAMS.work, obj(BUCKETS.snapshots), obj(BUCKETS.blobs)],

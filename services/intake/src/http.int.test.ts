@@ -55,6 +55,13 @@ describe('submit', () => {
     expect(res.json()).toMatchObject({ state: 'queued', position: expect.any(Number), id: expect.stringMatching(/^[0-9A-Z]{26}$/) });
   });
 
+  it("answers from the scheduler's decision note, without waiting for the history store", async () => {
+    // the stand-in scheduler writes no event for these users: only its note can answer within the decision wait
+    expect((await submit({ user: 'noted' })).json()).toMatchObject({ state: 'queued', position: 777 });
+    const full = await submit({ user: 'noted-full' });
+    expect([full.statusCode, full.json().error]).toEqual([429, { code: 'queue_full', message: 'noted as full', details: { id: expect.any(String) } }]);
+  });
+
   it('answers submitted when the scheduler says nothing in time', async () => {
     expect((await submit({ user: 'silent' })).json()).toMatchObject({ state: 'submitted' });
   });

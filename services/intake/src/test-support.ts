@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { BUCKETS, decodeEvent, encodeJson, makeEvent, subjects, type TaskTypeInfo } from '@errand/contracts';
+import { BUCKETS, decodeEvent, encodeJson, makeEvent, subjects, type DecidedNote, type TaskTypeInfo } from '@errand/contracts';
 import { loadConfig } from '@errand/config';
 import { EventLog, provision } from '@errand/nats';
 import { createLogger } from '@errand/runtime';
@@ -37,7 +37,8 @@ export interface Rig {
  * A nats-server, a provisioned intake (API keys for tenants `acme` and
  * `other`), and a stand-in scheduler: it answers every `submitted` with
  * `queued` (position = its count so far), except users `full` (rejected,
- * queue_full) and `silent` (no answer).
+ * queue_full), `silent` (no answer), and `noted` / `noted-full` (no event:
+ * only the scheduler's note, queued at position 777 / rejected queue_full).
  */
 export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
   const server = await startNatsServer();
@@ -62,6 +63,13 @@ export async function startRig(env: Record<string, string> = {}): Promise<Rig> {
       const e = d.value;
       const task = { taskId: e.taskId, tenant: e.tenant };
       if (e.user === 'silent') return;
+      // decided only by the scheduler's note (nothing in the log): what a submit answers before the store has the decision
+      if (e.user === 'noted' || e.user === 'noted-full') {
+        const d: DecidedNote['d'][number] =
+          e.user === 'noted' ? { t: e.tenant, i: e.taskId, s: 'queued', q: 1, p: 777 } : { t: e.tenant, i: e.taskId, s: 'rejected', q: 1, c: 'queue_full', m: 'noted as full' };
+        nc.publish(subjects.decided, encodeJson({ d: [d] } satisfies DecidedNote));
+        return;
+      }
       const decision =
         e.user === 'full'
           ? makeEvent('rejected', task, new Date(), { code: 'queue_full', message: 'user full has 10 pending tasks' })

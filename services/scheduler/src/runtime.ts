@@ -15,6 +15,7 @@ import { subscribeHeartbeats } from './handlers/heartbeats.ts';
 import { answerWaiting } from './handlers/waiting.ts';
 import { TaskTraces } from './adapters/traces.ts';
 import { TaskParams } from './adapters/params.ts';
+import { DecisionNotes } from './adapters/decided.ts';
 import type { SchedTask } from './domain/task.ts';
 
 /** What the runtime needs of the task-type catalog. */
@@ -41,6 +42,7 @@ export class SchedulerRuntime {
   private readonly work: WorkSender;
   /** work messages go to ERRAND_WORK through the runtime's own publisher (the event log keeps its own inside) */
   private readonly publisher: JetStreamPublisher;
+  private readonly notes: DecisionNotes;
   private caughtUp = false;
   private leader = false;
   private decideQueued = false;
@@ -67,6 +69,7 @@ export class SchedulerRuntime {
     this.work = new WorkSender(this.publisher, logger);
     this.traces = new TaskTraces(log);
     this.params = new TaskParams(log);
+    this.notes = new DecisionNotes(nc, logger);
   }
 
   /** the sequence of the last snapshot written or restored */
@@ -274,6 +277,7 @@ export class SchedulerRuntime {
       const params = cmd.kind === 'dispatch' ? await this.params.of(cmd.key, e.tenant, e.taskId) : undefined;
       await inSpan(name, parent, attrs, async (_span, ctx) => {
         const ack = await this.log.append(cmd.event, { expectLastSeq: cmd.expectLastSeq, trace: ctx });
+        this.notes.written(cmd.event, ack.seq);
         const f = this.inflight.get(cmd.key);
         if (f && f.cmd === cmd) {
           if (this.state.seq >= ack.seq) this.inflight.delete(cmd.key);

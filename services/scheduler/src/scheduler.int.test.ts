@@ -7,7 +7,9 @@ import {
   BUCKETS,
   STREAMS,
   decodeJson,
+  decidedNoteSchema,
   encodeJson,
+  type DecidedNote,
   waitingReplySchema,
   type Heartbeat,
   makeEvent,
@@ -256,5 +258,23 @@ describe('scheduler against a real NATS', () => {
     await waitFor(() => started.includes(second), { what: 'the second task to start' });
     expect((await ask()).items[third]).toMatchObject({ reason: 'concurrency', ahead: 0 });
     await w.stop();
+  });
+
+  it('notes each queued and rejected decision to the intakes once it is in the log, with its sequence', async () => {
+    const tenant = 'noted';
+    await scheduler({ ERRAND_CONCURRENCY: '1' });
+    const notes: DecidedNote['d'] = [];
+    const sub = nc.subscribe(subjects.decided, { callback: (err, m) => void (err || notes.push(...decidedNoteSchema.parse(decodeJson(m.data)).d)) });
+    await nc.flush();
+    const known = await submit(tenant);
+    const unknown = await submit(tenant, 5, 'u', 'nobody.serves-this');
+    await waitFor(() => notes.some((n) => n.i === known) && notes.some((n) => n.i === unknown), { what: 'both decisions noted' });
+    sub.unsubscribe();
+    const q = notes.find((n) => n.i === known)!;
+    const r = notes.find((n) => n.i === unknown)!;
+    const [queued] = (await log.history(tenant, known)).filter((e) => e.event.type === 'queued');
+    const [rejected] = (await log.history(tenant, unknown)).filter((e) => e.event.type === 'rejected');
+    expect(q).toEqual({ t: tenant, i: known, s: 'queued', q: queued!.seq, p: (queued!.event as { position: number }).position });
+    expect(r).toMatchObject({ t: tenant, i: unknown, s: 'rejected', q: rejected!.seq, c: 'unknown_type' });
   });
 });

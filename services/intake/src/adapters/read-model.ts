@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ErrandError, isTerminalState, subjects, taskKey, type LogSink, type TaskRecord, type TaskState } from '@errand/contracts';
+import { decidedNoteSchema, ErrandError, isTerminalState, subjects, taskKey, type LogSink, type TaskRecord, type TaskState } from '@errand/contracts';
 import { retentionCutoff, type HistoryStore, type ListFilter, type ListPage, type TaskChange, type TypeMetrics } from '@errand/history';
 import type { EventLog } from '@errand/nats';
 import type { AppliedNote } from './projector.ts';
@@ -18,6 +18,9 @@ interface TaskWaiter {
   resolve: (r: TaskRecord | undefined) => void;
 }
 
+/** The scheduler's decision on a new task, as a submit answers it. */
+export type Decision = Pick<TaskRecord, 'id' | 'state' | 'position' | 'error'>;
+
 /**
  * What the intake reads of the history store: tasks, lists and metrics, and
  * waits until the store has applied a given log sequence (read your writes)
@@ -34,6 +37,9 @@ export class ReadModel {
   private localProjector = false;
   private readonly seqWaiters = new Set<{ seq: number; resolve: (ok: boolean) => void }>();
   private readonly taskWaiters = new Map<string, Set<TaskWaiter>>();
+  /** submits waiting for their decision, by task key: answered by the scheduler's note or by the store, whichever comes first */
+  private readonly decisionWaiters = new Map<string, Set<(d: Decision) => void>>();
+  private decidedSub: Subscription | undefined;
   private readonly listeners = new Set<(c: LiveChange) => void>();
   private sub: Subscription | undefined;
   private poller: NodeJS.Timeout | undefined;
@@ -62,6 +68,10 @@ export class ReadModel {
         if (!err) this.onNote(m.data);
       },
     });
+    this.decidedSub = this.nc.subscribe(subjects.decided, { callback: (err, m) => {
+        if (!err) this.onDecided(m.data);
+      },
+    });
     this.poller = setInterval(() => void this.poll(), POLL_MS);
     this.poller.unref();
   }
@@ -69,10 +79,12 @@ export class ReadModel {
   async stop(): Promise<void> {
     if (this.poller) clearInterval(this.poller);
     this.sub?.unsubscribe();
+    this.decidedSub?.unsubscribe();
     for (const w of this.seqWaiters) w.resolve(false);
     this.seqWaiters.clear();
     for (const set of [...this.taskWaiters.values()]) for (const w of [...set]) w.resolve(undefined);
     this.taskWaiters.clear();
+    this.decisionWaiters.clear();
   }
 
   /** Whether the projector runs in this process (its changes come through `applied`, notes are then its own). */
@@ -97,6 +109,26 @@ export class ReadModel {
   /** The store was emptied for another log: its applied sequence starts again from 0. */
   storeReset(): void {
     this.seq = 0;
+  }
+
+  private onDecided(data: Uint8Array): void {
+    if (this.decisionWaiters.size === 0) return;
+    let parsed;
+    try {
+      parsed = decidedNoteSchema.safeParse(JSON.parse(new TextDecoder().decode(data)));
+    } catch {
+      return;
+    }
+    if (!parsed.success) return;
+    for (const d of parsed.data.d) {
+      const ws = this.decisionWaiters.get(taskKey(d.t, d.i));
+      if (!ws) continue;
+      const decision: Decision =
+        d.s === 'queued'
+          ? { id: d.i, state: 'queued', ...(d.p !== undefined ? { position: d.p } : {}) }
+          : { id: d.i, state: 'rejected', error: { code: d.c ?? 'rejected', message: d.m ?? 'the task was rejected' } };
+      for (const w of [...ws]) w(decision);
+    }
   }
 
   private onNote(data: Uint8Array): void {
@@ -225,6 +257,42 @@ export class ReadModel {
         },
         () => undefined,
       );
+    });
+  }
+
+  /**
+   * The scheduler's decision on a task whose `submitted` is about to be
+   * written: from the scheduler's note (at once) or from the store (once it
+   * has applied the decision), whichever comes first; at the deadline, the
+   * record as the store has it (undefined: not there yet). Register it before
+   * the append.
+   */
+  waitForDecision(tenant: string, id: string, timeoutMs: number): Promise<Decision | undefined> {
+    const key = taskKey(tenant, id);
+    return new Promise((resolve) => {
+      let set = this.taskWaiters.get(key);
+      if (!set) this.taskWaiters.set(key, (set = new Set()));
+      let decisions = this.decisionWaiters.get(key);
+      if (!decisions) this.decisionWaiters.set(key, (decisions = new Set()));
+      let done = false;
+      const finish = (d: Decision | undefined) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        set.delete(w);
+        if (set.size === 0 && this.taskWaiters.get(key) === set) this.taskWaiters.delete(key);
+        decisions.delete(finish);
+        if (decisions.size === 0 && this.decisionWaiters.get(key) === decisions) this.decisionWaiters.delete(key);
+        resolve(d);
+      };
+      const w: TaskWaiter = { check: (r) => !!r && r.state !== 'submitted', resolve: finish };
+      const timer = setTimeout(() => {
+        void this.get(tenant, id)
+          .catch(() => undefined)
+          .then(finish);
+      }, timeoutMs);
+      set.add(w);
+      decisions.add(finish);
     });
   }
 

@@ -13,6 +13,7 @@ import { isWrongLastSequence } from '@errand/nats';
 import { canonicalJson, resolveSettings } from '../domain/submit-plan.ts';
 import type { IntakeContext } from '../context.ts';
 import { checkTargets, storeTargets } from './targets.ts';
+import type { Decision } from '../adapters/read-model.ts';
 import { claimKey, sha256hex } from './idempotency.ts';
 
 export interface SubmitAnswer {
@@ -21,8 +22,8 @@ export interface SubmitAnswer {
   position?: number;
 }
 
-/** The answer for a task's current record; a rejected task is its rejection error. */
-export function answerOf(r: TaskRecord): SubmitAnswer {
+/** The answer for a task's decision (or current record); a rejected task is its rejection error. */
+export function answerOf(r: Decision): SubmitAnswer {
   if (r.state === 'rejected') {
     const code = (r.error?.code ?? 'invalid') as 'queue_full' | 'unknown_type' | 'invalid';
     throw new ErrandError(code, r.error?.message ?? 'the task was rejected', { details: { id: r.id } });
@@ -66,12 +67,13 @@ export async function submit(ctx: IntakeContext, tenant: string, raw: unknown): 
 
 /**
  * Append `submitted` and wait (up to ERRAND_DECISION_WAIT_MS) for the
- * scheduler's decision, as the read model folds it. The wait is registered
- * before the append, so the decision cannot slip past; no subscription per
- * request (subscription churn costs the server on every publish).
+ * scheduler's decision: its note, or the history store's record, whichever
+ * comes first. The wait is registered before the append, so the decision
+ * cannot slip past; no subscription per request (subscription churn costs
+ * the server on every publish), no store read before the decision.
  */
-async function appendAndAwaitDecision(ctx: IntakeContext, event: Submitted): Promise<TaskRecord> {
-  const decided = ctx.readModel.waitForTask(event.tenant, event.taskId, (r) => !!r && r.state !== 'submitted', ctx.config.ERRAND_DECISION_WAIT_MS);
+async function appendAndAwaitDecision(ctx: IntakeContext, event: Submitted): Promise<Decision> {
+  const decided = ctx.readModel.waitForDecision(event.tenant, event.taskId, ctx.config.ERRAND_DECISION_WAIT_MS);
   // expected last sequence 0: a task is submitted once, even beyond the
   // 2-minute de-duplication window (the scheduler forgets ended tasks)
   const ack = await ctx.events.append(event, { expectLastSeq: 0 }).catch(async (err: unknown) => {
