@@ -140,14 +140,23 @@ class SqlHistoryStore implements HistoryStore {
     this.log?.debug('history store: vacuumed', { ms: Date.now() - started });
   }
 
-  /** The current records of a batch's tasks: the cache's, the rest in one query. */
+  /**
+   * The current records of a batch's tasks: the cache's, the rest in one
+   * query. A task whose first event here is its `submitted` is new (that is
+   * always the first event of a task's subject): nothing to read.
+   */
   private async known(tx: Queryable, items: readonly LogItem[]): Promise<Map<string, TaskRecord>> {
     const known = new Map<string, TaskRecord>();
     const missing = new Set<string>();
+    const fresh = new Set<string>();
     for (const { event: e } of items) {
       if (!e) continue;
       const k = taskKey(e.tenant, e.taskId);
-      if (known.has(k) || missing.has(k)) continue;
+      if (known.has(k) || missing.has(k) || fresh.has(k)) continue;
+      if (e.type === 'submitted') {
+        fresh.add(k);
+        continue;
+      }
       const r = this.cache.get(k);
       if (r) known.set(k, r);
       else missing.add(k);
