@@ -162,7 +162,9 @@ describe('retention and restarts on the embedded store', () => {
   });
 
   it('starts again on its store without replaying the log, and still answers', async () => {
-    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 10_000, steps: 1 } });
+    // running throughout: an ended one would be past this suite's few seconds of retention by the
+    // time a restart on a loaded machine answers (opening the store alone took 9 s there)
+    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 300_000, steps: 1 } });
     const id = r.body.id as string;
     await waitState(sys, id, ['running']);
     const intake = sys.get('intake');
@@ -177,7 +179,7 @@ describe('retention and restarts on the embedded store', () => {
 
   it('rebuilds a dropped store by replaying the log', async () => {
     // a running task: an ended one would be past this suite's few seconds of retention
-    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 30_000, steps: 1 } });
+    const r = await http(sys, 'POST', '/v1/tasks', { type: 'demo.sleep', params: { durationMs: 300_000, steps: 1 } });
     const id = r.body.id as string;
     await waitState(sys, id, ['running']);
     await sys.get('intake', sys.procs.filter((p) => p.name === 'intake').length - 1).stop('SIGTERM');
