@@ -1,12 +1,14 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { startNatsServer, waitFor, type NatsServer } from '@errand/testing';
-import { connectNats, EventLog, provision } from '@errand/nats';
+import { Blobs, connectNats, EventLog, isWrongLastSequence, provision } from '@errand/nats';
 import { createLogger } from '@errand/runtime';
 import { loadConfig } from '@errand/config';
-import { CONSUMERS, STREAMS, makeEvent, type EventOf } from '@errand/contracts';
+import { CONSUMERS, STREAMS, makeEvent, type ErrandEvent, type EventOf } from '@errand/contracts';
 import { buildWorker, type Worker } from './app.ts';
+import { defineTaskType } from './registry.ts';
 import { append, dispatch, publishWork, types, waitForEvent, testTypes, testLog } from './testkit.ts';
 
 let server: NatsServer;
@@ -14,6 +16,7 @@ let nc: NatsConnection;
 let log: EventLog;
 let worker: Worker;
 let solo: Worker;
+let gate: Worker;
 const T = 'acme';
 const task = (taskId: string) => ({ taskId, tenant: T });
 const isRunning = (w: Worker, taskId: string) => w.running().some((r) => r.taskId === taskId);
@@ -28,16 +31,52 @@ beforeAll(async () => {
   worker = buildWorker({ config, nc, log: quiet, workerId: 'w-main', types: testTypes() });
   const soloConfig = loadConfig({ NATS_URL: server.url, ERRAND_WORKER_CONCURRENCY: '1' });
   solo = buildWorker({ config: soloConfig, nc, log: quiet, workerId: 'w-solo', types: testTypes(), pool: 'solo' });
-  await Promise.all([worker.start(), solo.start()]);
+  const gateConfig = loadConfig({ NATS_URL: server.url });
+  gate = buildWorker({ config: gateConfig, nc, log: quiet, workerId: 'w-gate', types: [cancelBetween], pool: 'gate' });
+  await Promise.all([worker.start(), solo.start(), gate.start()]);
 });
 afterAll(async () => {
-  await Promise.all([worker?.stop(), solo?.stop()]);
+  await Promise.all([worker?.stop(), solo?.stop(), gate?.stop()]);
   log?.close();
   await nc?.close();
   await server?.stop();
 });
 
 const long = { durationMs: 20_000, steps: 400 }; // 50 ms steps
+
+/**
+ * Writes checkpoint 1, then a cancel request lands (written by the handler
+ * itself, so it comes exactly there, before the control handler subscribes),
+ * then checkpoint 2: its write is refused by the fence and finds the cancel.
+ */
+const cancelBetween = defineTaskType({
+  name: 'test.cancel-between',
+  params: z.object({}),
+  run: async (ctx) => {
+    await ctx.checkpoint(1);
+    await append(log, makeEvent('cancel-requested', task(ctx.taskId), new Date(), { by: 'u1' }));
+    await ctx.checkpoint(2);
+    await new Promise((_resolve, reject) => {
+      if (ctx.signal.aborted) reject(ctx.signal.reason as Error);
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error), { once: true });
+    });
+  },
+});
+
+/** Append as a scheduler would: fenced on the task's last sequence, read again when refused. */
+async function appendFenced(e: ErrandEvent): Promise<number> {
+  return await waitFor(
+    async () => {
+      try {
+        return (await log.append(e, { expectLastSeq: await log.lastSeq(e.tenant, e.taskId) })).seq;
+      } catch (err) {
+        if (isWrongLastSequence(err)) return undefined;
+        throw err;
+      }
+    },
+    { timeoutMs: 5000, intervalMs: 1, what: `${e.type} written fenced` },
+  );
+}
 
 describe('control of a running task', () => {
   it('cancel-requested aborts the handler and writes cancelled with the last checkpoint as partial, then nothing', async () => {
@@ -76,13 +115,29 @@ describe('control of a running task', () => {
   });
 
   it('a dispatch of a higher attempt stops the handler, which writes nothing more', async () => {
-    await dispatch(log, { taskId: 'sup1', taskType: 'test.sleep', params: long });
-    await waitForEvent(log, T, 'sup1', 'checkpoint');
-    const last = await log.lastSeq(T, 'sup1');
-    const d = await log.append(makeEvent('dispatched', task('sup1'), new Date(), { attempt: 2, pool: 'other' }), { expectLastSeq: last });
-    await waitFor(() => !isRunning(worker, 'sup1'), { what: 'the handler to stop' });
-    const after = await log.history(T, 'sup1', d.seq);
-    expect(after.filter((x) => 'attempt' in x.event && x.event.attempt === 1)).toEqual([]);
+    // a checkpoint every millisecond or so: a write of attempt 1 is in flight when attempt 2 is dispatched
+    const busy = { durationMs: 20_000, steps: 20_000 };
+    const ids = ['sup1', 'sup2', 'sup3', 'sup4', 'sup5'];
+    await Promise.all(ids.map((id) => dispatch(log, { taskId: id, taskType: 'test.sleep', params: busy })));
+    for (const id of ids) {
+      await waitForEvent(log, T, id, 'checkpoint', (e) => e.type === 'checkpoint' && (e.percent ?? 0) >= 0.02);
+      const seq = await appendFenced(makeEvent('dispatched', task(id), new Date(), { attempt: 2, pool: 'other' }));
+      await waitFor(() => !isRunning(worker, id), { what: 'the handler to stop' });
+      // the slot is given back once the attempt's writes are done (or failed): nothing of attempt 1 can come later
+      expect((await log.history(T, id, seq)).map((x) => x.event)).toEqual([]);
+    }
+  });
+
+  it('a cancel request between two checkpoints: the second is written after it, then cancelled once with it as partial', async () => {
+    await dispatch(log, { taskId: 'betw1', taskType: 'test.cancel-between', pool: 'gate' });
+    await waitFor(() => !isRunning(gate, 'betw1'), { what: 'the handler to stop' });
+    const h = await waitForEvent(log, T, 'betw1', 'cancelled');
+    expect(types(h)).toEqual(['submitted', 'dispatched', 'started', 'checkpoint', 'cancel-requested', 'checkpoint', 'cancelled']);
+    const cancelled = h.at(-1)!.event as EventOf<'cancelled'>;
+    expect(cancelled).toMatchObject({ type: 'cancelled', attempt: 1 });
+    const lastCp = h.at(-2)!.event as EventOf<'checkpoint'>;
+    expect(cancelled.partial).toBe(lastCp.ref);
+    expect(await new Blobs(nc).getJson(cancelled.partial)).toEqual({ value: 2 });
   });
 
   it('drops a work message whose task was cancelled before it started', async () => {

@@ -1,6 +1,8 @@
 import { blobNames, makeEvent, encodeJson, taskKey, type EventOf, type EventPayload, type WorkMessage } from '@errand/contracts';
+import { isWrongLastSequence, type StoredEvent } from '@errand/nats';
 import type { Context } from '@errand/telemetry';
 import type { Logger } from '@errand/runtime';
+import { catchUp } from '../domain/control.ts';
 import { ProgressThrottle } from '../domain/throttle.ts';
 import { EtaEstimator } from '../domain/eta.ts';
 import { TaskAbortedError, type AbortKind } from '../errors.ts';
@@ -15,19 +17,28 @@ interface Report {
 }
 
 const PROGRESS_INTERVAL_MS = 250;
+/** Refusals of one write (someone else's harmless event came first each time) before it is given up. */
+const MAX_CONFLICTS = 5;
 
 /**
  * One running attempt of one task: its abort signal, its ordered writes
  * (a promise chain, so started < progress < checkpoint < terminal), the
  * progress throttle and ETA, and the rule that once the attempt has ended
  * (its terminal event written, or someone else's seen) nothing more is written.
+ *
+ * Every write is fenced: it expects the task subject's last sequence to be
+ * `lastKnownSeq` (the attempt's `started`, then each of its own writes, and
+ * whatever the control handler has judged since), so it is refused when
+ * anyone else wrote on the task meanwhile. The attempt then reads what came,
+ * judges it (`catchUp`) and writes again only if it still may
+ * (INTERNALS.md "Control of a running task").
  */
 export class RunningAttempt {
   private childLog: Logger | undefined;
   private readonly controller = new AbortController();
   private kind: AbortKind | undefined;
   private endedAs: false | 'written' | 'silenced' = false;
-  private verifiedSeq = 0;
+  private knownSeq = 0;
   private startedAtMs = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private lastCheckpointRef: string | undefined;
@@ -61,21 +72,44 @@ export class RunningAttempt {
   get abortKind(): AbortKind | undefined {
     return this.kind;
   }
-  /** 'written': this worker wrote the terminal event; 'silenced': someone else ended or superseded the attempt */
+  /**
+   * 'written': this worker's terminal event is written (or queued to be);
+   * 'silenced': someone else ended or superseded the attempt, nothing more is written
+   */
   get ended(): false | 'written' | 'silenced' {
     return this.endedAs;
   }
-  /** stream sequence up to which the task's history has been checked */
-  get lastVerifiedSeq(): number {
-    return this.verifiedSeq;
+  /**
+   * The task subject's last sequence as this attempt knows it: every event up
+   * to it has been judged (or is its own). The next write expects it.
+   */
+  get lastKnownSeq(): number {
+    return this.knownSeq;
   }
-  /** the history has been checked up to `seq` (never moves back) */
-  verifiedUpTo(seq: number): void {
-    this.verifiedSeq = Math.max(this.verifiedSeq, seq);
+  private knownUpTo(seq: number): void {
+    this.knownSeq = Math.max(this.knownSeq, seq);
   }
-  /** the handler starts now: the ETA counts from here */
-  markStarted(nowMs: number): void {
+  /** the attempt's `started` is stored at `seq` and the handler starts now (the ETA counts from here) */
+  markStarted(nowMs: number, seq: number): void {
     this.startedAtMs = nowMs;
+    this.knownUpTo(seq);
+  }
+
+  /**
+   * Act on the events stored after `lastKnownSeq` (read by the caller from
+   * there): cancel, or stop writing for good, as `catchUp` says; then know
+   * the subject up to the last of them.
+   */
+  observe(after: readonly StoredEvent[]): void {
+    if (this.endedAs === 'silenced') return;
+    const d = catchUp(this.work.attempt, after, this.knownSeq);
+    if (d.action.kind === 'superseded') {
+      this.silence(d.action.why);
+    } else if (d.action.kind === 'cancel' && !this.ended) {
+      this.log.info('cancel requested; stopping the handler');
+      this.endAborted('cancel', { discardPartial: d.action.discardPartial });
+    }
+    this.knownUpTo(d.lastSeq);
   }
   get taskKey(): string {
     return taskKey(this.work.tenant, this.work.taskId);
@@ -99,10 +133,32 @@ export class RunningAttempt {
     return this.chain.then(() => undefined);
   }
 
+  /**
+   * Write one event of the attempt, fenced on `lastKnownSeq`. Refused
+   * (someone else wrote on the task): read what came, act on it, and write
+   * again unless the attempt was superseded. Only ever called in the chain,
+   * so no other write of the attempt is in flight meanwhile.
+   */
   private async append<T extends 'progress' | 'checkpoint' | Terminal>(type: T, payload: EventPayload<T>, idExtra?: number) {
-    if (this.ended === 'silenced') return undefined; // nothing after someone else's terminal event
     const e = makeEvent(type, this.work, new Date(), payload) as EventOf<T>;
-    return await this.deps.events.append(e, { trace: this.trace, ...(idExtra !== undefined ? { idExtra } : {}) });
+    for (let i = 0; i < MAX_CONFLICTS; i++) {
+      if (this.ended === 'silenced') return undefined; // nothing after someone else's decisive event
+      try {
+        const ack = await this.deps.events.append(e, {
+          trace: this.trace,
+          expectLastSeq: this.knownSeq,
+          ...(idExtra !== undefined ? { idExtra } : {}),
+        });
+        // a duplicate's sequence is the first copy's, maybe unknown ground: the next write finds out
+        if (!ack.duplicate) this.knownUpTo(ack.seq);
+        return ack;
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+      const { tenant, taskId } = this.work;
+      this.observe(await this.deps.events.history(tenant, taskId, this.knownSeq));
+    }
+    throw new Error(`the task kept changing while writing ${type} (${MAX_CONFLICTS} tries)`);
   }
 
   /** ctx.progress: throttled, with an ETA from the progress curve. */
@@ -150,9 +206,12 @@ export class RunningAttempt {
     this.controller.abort(new TaskAbortedError(kind, message));
   }
 
-  /** Someone else ended or superseded this attempt: abort and write nothing more. */
+  /**
+   * Someone else ended or superseded this attempt: abort and write nothing
+   * more, even a terminal event of its own still queued.
+   */
   silence(why: string): void {
-    if (this.ended) return;
+    if (this.endedAs === 'silenced') return;
     this.endedAs = 'silenced';
     this.log.info('attempt ended elsewhere; stopping the handler', { why });
     this.stopTimers();

@@ -1,6 +1,6 @@
 import { decodeEvent, subjects } from '@errand/contracts';
 import type { Subscription } from '@nats-io/transport-node';
-import { controlAction, type ControlAction } from '../domain/control.ts';
+import { controlAction } from '../domain/control.ts';
 import type { RunningAttempt } from '../adapters/attempt.ts';
 import type { WorkerDeps } from '../deps.ts';
 
@@ -8,8 +8,8 @@ import type { WorkerDeps } from '../deps.ts';
 export interface Control {
   /** re-read the history after the last checked sequence and act on what it says */
   verify(): Promise<void>;
-  /** the attempt's `started` is stored at `seq`: check from there on (and now, if something came early) */
-  arm(seq: number): void;
+  /** the attempt has started (`RunningAttempt.markStarted`): check from there on (and now, if something came early) */
+  arm(): void;
   close(): void;
 }
 
@@ -17,7 +17,11 @@ export interface Control {
  * Watch the task's subject (core NATS) while the attempt runs (INTERNALS.md
  * "Control of a running task"). A core message may be a write the stream
  * refused, so an event that would stop the attempt is acted on only once the
- * stored history confirms it.
+ * stored history confirms it. What it reads moves the attempt's known last
+ * sequence forward, so its next write is fenced on it and needs no read of
+ * its own; once the attempt has ended by its own terminal event the writes'
+ * own fence takes over (a read then may hold that event, not yet
+ * acknowledged, and would take it for someone else's).
  *
  * The subscription is made only once the attempt has run `delayMs`: most
  * tasks of a busy system end sooner, and a subscription made and removed per
@@ -32,24 +36,10 @@ export function watchTask(a: RunningAttempt, deps: WorkerDeps, delayMs = 50): Co
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const act = (action: ControlAction) => {
-    if (action.kind === 'cancel') {
-      a.log.info('cancel requested; stopping the handler');
-      a.endAborted('cancel', { discardPartial: action.discardPartial });
-    } else if (action.kind === 'superseded') {
-      a.silence(action.why);
-    }
-  };
-
   const check = async () => {
-    const { tenant, taskId, attempt } = a.work;
-    const after = await deps.events.history(tenant, taskId, a.lastVerifiedSeq);
-    for (const { seq, event } of after) {
-      a.verifiedUpTo(seq);
-      if (a.ended) continue;
-      const action = controlAction(attempt, event);
-      if (action.kind !== 'ignore') act(action);
-    }
+    const { tenant, taskId } = a.work;
+    const after = await deps.events.history(tenant, taskId, a.lastKnownSeq);
+    if (!a.ended) a.observe(after);
   };
 
   const verify = (): Promise<void> => {
@@ -84,14 +74,13 @@ export function watchTask(a: RunningAttempt, deps: WorkerDeps, delayMs = 50): Co
     // anything written between `started` and now
     void deps.events
       .lastSeq(a.work.tenant, a.work.taskId)
-      .then((last) => (last > a.lastVerifiedSeq ? verify() : undefined))
+      .then((last) => (last > a.lastKnownSeq ? verify() : undefined))
       .catch((err: unknown) => a.log.warn('could not read the task history', { err }));
   };
 
   return {
     verify,
-    arm: (seq) => {
-      a.verifiedUpTo(seq);
+    arm: () => {
       if (delayMs <= 0) subscribe();
       else timer = setTimeout(subscribe, delayMs);
     },

@@ -88,8 +88,8 @@ async function startAndRun(m: JsMsg, w: WorkMessage, trace: Context, deps: Worke
   // a plain ack: were it lost, the message would come back after ack_wait and
   // its `started` check would fail (this attempt has started), so it is dropped
   m.ack();
-  a.markStarted(Date.now());
-  control.arm(started.seq);
+  a.markStarted(Date.now(), started.seq);
+  control.arm();
   running.set(a.taskKey, { attempt: a, control });
   const deadline = setTimeout(() => a.endAborted('timeout'), w.timeoutMs);
   try {
