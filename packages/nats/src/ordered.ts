@@ -1,0 +1,174 @@
+import { createInbox, nuid, type Msg, type NatsConnection, type Subscription } from '@nats-io/nats-core';
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { parseAckReply, type AckPosition } from './ackreply.ts';
+
+/**
+ * A lean ordered consumer for reading a stream from start to end at full
+ * speed (a scheduler's replay): an ephemeral push consumer (no acks, flow
+ * control, idle heartbeats) delivered to a core subscription, its position
+ * read from the reply subject as numbers (`parseAckReply`), no `JsMsg` made.
+ *
+ * Guarantees (those of an ordered consumer): messages reach `onMessage` in
+ * stream order, each once, none skipped. Any doubt starts a new consumer
+ * from the sequence after the last one handed on, on a new inbox (so nothing
+ * of the old one is read): a delivery sequence that is not the next one (a
+ * gap), a heartbeat saying the consumer sent more than arrived, two
+ * heartbeat intervals of silence (its server or cluster node is gone or
+ * hung), the consumer deleted, a reconnect (a restarted server has forgotten
+ * it). Flow control is answered in order, after the messages before it were
+ * handled: the server never runs more than its window ahead of the reader.
+ * Each consumer left is deleted (the server would keep it for minutes).
+ */
+export interface OrderedReadOptions {
+  stream: string;
+  filter: string;
+  /** the first stream sequence wanted (1: the whole stream) */
+  fromSeq: number;
+  /**
+   * One message, in stream order, each once. `at` is reused for the next
+   * message: copy what is kept. Must not throw (it runs in the connection's
+   * read loop).
+   */
+  onMessage: (m: Msg, at: Readonly<AckPosition>) => void;
+  /** idle heartbeat interval (default 5 s): silence for two of them starts a new consumer */
+  heartbeatMs?: number;
+  /** a new consumer was started, and why */
+  onReset?: (why: string) => void;
+}
+
+export interface OrderedRead {
+  /** the next stream sequence this reader will hand on */
+  nextSeq(): number;
+  /** stop reading and delete the consumer (not awaited: a slow API must not hold up a stop) */
+  stop(): void;
+}
+
+interface Generation {
+  name: string;
+  sub: Subscription;
+  /** the last delivery sequence handed on */
+  cseq: number;
+}
+
+const FIVE_MINUTES_NS = 300_000_000_000;
+
+/** Start reading; resolves once the first consumer exists (rejects if it cannot be made). */
+export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opts: OrderedReadOptions): Promise<OrderedRead> {
+  const hbMs = opts.heartbeatMs ?? 5_000;
+  const prefix = `errand_ord_${nuid.next()}`;
+  // the connection's own inbox prefix: a service's NATS user may subscribe only under it
+  const inboxPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
+  const at: AckPosition = { streamSeq: 0, consumerSeq: 0, pending: 0 };
+  let next = Math.max(1, opts.fromSeq);
+  let serial = 0;
+  let gen: Generation | undefined;
+  let stopped = false;
+  let resetting = false;
+  // bumped by every message: the watchdog sees silence as no change between two looks
+  let activity = 0;
+  let seen = -1;
+  let silent = 0;
+
+  const handle = (g: Generation, m: Msg) => {
+    // a consumer left behind (its inbox is unsubscribed, but a message may be in hand); the new one may deliver before its add returns
+    if (g !== gen || stopped) return;
+    activity++;
+    const reply = m.reply;
+    if (reply && parseAckReply(reply, at)) {
+      if (at.consumerSeq !== g.cseq + 1) return void reset(`delivery ${at.consumerSeq} after ${g.cseq}: a gap`);
+      g.cseq = at.consumerSeq;
+      // a new consumer starts at `next`: an earlier one is a duplicate
+      if (at.streamSeq < next) return;
+      next = at.streamSeq + 1;
+      opts.onMessage(m, at);
+      return;
+    }
+    const h = m.headers;
+    if (!h) return;
+    if (h.code === 100) {
+      // a flow control request, answered now that everything before it has been handled
+      if (reply) return void m.respond();
+      const last = Number(h.get('Nats-Last-Consumer') || '0');
+      if (last > g.cseq) return void reset(`the consumer sent ${last} messages, ${g.cseq} arrived`);
+      const stalled = h.get('Nats-Consumer-Stalled');
+      if (stalled) nc.publish(stalled);
+      return;
+    }
+    if (h.code === 409) void reset(`the consumer ended: ${h.description}`);
+  };
+
+  const open = async () => {
+    const name = `${prefix}_${++serial}`;
+    const inbox = createInbox(inboxPrefix);
+    const g: Generation = { name, sub: undefined as unknown as Subscription, cseq: 0 };
+    g.sub = nc.subscribe(inbox, { callback: (err, m) => (err ? void reset(`subscription: ${err.message}`) : handle(g, m)) });
+    gen = g;
+    try {
+      await jsm.consumers.add(opts.stream, {
+        name,
+        deliver_subject: inbox,
+        filter_subject: opts.filter,
+        ...(next > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next } : { deliver_policy: DeliverPolicy.All }),
+        ack_policy: AckPolicy.None,
+        flow_control: true,
+        idle_heartbeat: hbMs * 1_000_000,
+        mem_storage: true,
+        num_replicas: 1,
+        inactive_threshold: FIVE_MINUTES_NS,
+      });
+    } catch (err) {
+      drop(g);
+      throw err;
+    }
+  };
+
+  const drop = (g: Generation | undefined) => {
+    if (!g) return;
+    if (gen === g) gen = undefined;
+    g.sub.unsubscribe();
+    void jsm.consumers.delete(opts.stream, g.name).catch(() => undefined);
+  };
+
+  const reset = async (why: string) => {
+    if (resetting || stopped) return;
+    resetting = true;
+    drop(gen);
+    opts.onReset?.(why);
+    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        await open();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    silent = 0;
+    resetting = false;
+    if (stopped) drop(gen);
+  };
+
+  await open();
+  const watchdog = setInterval(() => {
+    if (resetting) return;
+    silent = activity === seen ? silent + 1 : 0;
+    seen = activity;
+    if (silent >= 2) void reset('no heartbeats');
+  }, hbMs);
+  watchdog.unref();
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (stopped) break;
+      if (s.type === 'reconnect') void reset('reconnected');
+    }
+  })().catch(() => undefined);
+
+  return {
+    nextSeq: () => next,
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(watchdog);
+      drop(gen);
+    },
+  };
+}
