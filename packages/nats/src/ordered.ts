@@ -50,6 +50,17 @@ interface Generation {
   cseq: number;
 }
 
+/**
+ * Where a delivery stands for a reader that has taken deliveries up to
+ * `lastDelivery` and wants stream sequence `next`: the next one to hand on,
+ * one handed on already (a new consumer never sends it, but nothing is
+ * handed on twice), or a gap (a delivery between was lost: start anew).
+ */
+export function placeDelivery(lastDelivery: number, next: number, at: Readonly<AckPosition>): 'next' | 'seen' | 'gap' {
+  if (at.consumerSeq !== lastDelivery + 1) return 'gap';
+  return at.streamSeq < next ? 'seen' : 'next';
+}
+
 const FIVE_MINUTES_NS = 300_000_000_000;
 
 /** Start reading; resolves once the first consumer exists (rejects if it cannot be made). */
@@ -75,10 +86,10 @@ export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opt
     activity++;
     const reply = m.reply;
     if (reply && parseAckReply(reply, at)) {
-      if (at.consumerSeq !== g.cseq + 1) return void reset(`delivery ${at.consumerSeq} after ${g.cseq}: a gap`);
+      const p = placeDelivery(g.cseq, next, at);
+      if (p === 'gap') return void reset(`delivery ${at.consumerSeq} after ${g.cseq}: a gap`);
       g.cseq = at.consumerSeq;
-      // a new consumer starts at `next`: an earlier one is a duplicate
-      if (at.streamSeq < next) return;
+      if (p === 'seen') return;
       next = at.streamSeq + 1;
       opts.onMessage(m, at);
       return;
