@@ -131,6 +131,8 @@ export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opt
       drop(g);
       throw err;
     }
+    // stopped (or given up) while it was being made: its delete may have come before it existed
+    if (gen !== g) void jsm.consumers.delete(opts.stream, name).catch(() => undefined);
   };
 
   const drop = (g: Generation | undefined) => {
