@@ -103,21 +103,59 @@ describe('readOrdered', () => {
     expect(resets[0]).toMatch(/gap/);
     expect(seqs).toEqual(range(first, last));
     r.stop();
-    await waitFor(async () => !(await consumers()).some((x) => x.config.deliver_subject), { what: 'both consumers removed' });
+    await waitFor(async () => !(await consumers()).some((x) => x.name.startsWith('errand_ord_')), { what: 'both consumers removed' });
   });
 
-  it('a consumer gone without a word (no heartbeats) is replaced from where the reader was', async () => {
+  it('a consumer deleted under the reader is replaced from where the reader was', async () => {
     const first = await write(10);
     const { seqs, resets, r } = await reader(first - 9, 200);
     await waitFor(() => seqs.at(-1) === first, { what: 'the first messages' });
-    const [c] = (await consumers()).filter((x) => x.config.deliver_subject);
+    const [c] = (await consumers()).filter((x) => x.name.startsWith('errand_ord_'));
     await jsm.consumers.delete(STREAMS.events, c!.name);
     await waitFor(() => resets.length > 0, { what: 'the reset' });
     const last = await write(10);
     await waitFor(() => seqs.at(-1) === last, { what: 'the messages after the reset' });
     expect(seqs).toEqual(range(first - 9, last));
     r.stop();
-    await waitFor(async () => !(await consumers()).some((x) => x.config.deliver_subject), { what: 'the consumer removed' });
+    await waitFor(async () => !(await consumers()).some((x) => x.name.startsWith('errand_ord_')), { what: 'the consumer removed' });
+  });
+
+  it('a consumer gone silent (a hung node: no messages, no heartbeats) is replaced after two heartbeat intervals', async () => {
+    const first = (await write(1)) + 1;
+    const last = await write(20);
+    // the real connection; the first consumer's inbox hears nothing more after its 5th message
+    let subs = 0;
+    const hung = new Proxy(nc, {
+      get(target, prop, receiver) {
+        if (prop !== 'subscribe') return Reflect.get(target, prop, receiver) as unknown;
+        return (subject: string, o: { callback: (err: Error | null, m: Msg) => void }) => {
+          const mine = ++subs;
+          let data = 0;
+          return target.subscribe(subject, {
+            ...o,
+            callback: (err, m) => {
+              if (mine === 1 && (!m.reply?.startsWith('$JS.ACK.') || ++data > 5)) return;
+              o.callback(err, m);
+            },
+          });
+        };
+      },
+    });
+    const seqs: number[] = [];
+    const resets: string[] = [];
+    const r = await readOrdered(hung, jsm, {
+      stream: STREAMS.events,
+      filter: subjects.allEvents,
+      fromSeq: first,
+      heartbeatMs: 200,
+      onMessage: (_m, at) => void seqs.push(at.streamSeq),
+      onReset: (why) => void resets.push(why),
+    });
+    await waitFor(() => seqs.at(-1) === last, { what: 'every message' });
+    expect(resets).toEqual(['no heartbeats']);
+    expect(seqs).toEqual(range(first, last));
+    r.stop();
+    await waitFor(async () => !(await consumers()).some((x) => x.name.startsWith('errand_ord_')), { what: 'both consumers removed' });
   });
 
   it('keeps the order across a server restart in the middle of a replay', async () => {
@@ -144,6 +182,6 @@ describe('readOrdered', () => {
     expect(seqs).toEqual(range(start, more));
     expect(resets.length).toBeGreaterThan(0);
     r.stop();
-    await waitFor(async () => !(await consumers()).some((x) => x.config.deliver_subject), { what: 'the consumer removed' });
+    await waitFor(async () => !(await consumers()).some((x) => x.name.startsWith('errand_ord_')), { what: 'the consumer removed' });
   });
 });

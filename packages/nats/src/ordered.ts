@@ -4,20 +4,22 @@ import { parseAckReply, type AckPosition } from './ackreply.ts';
 
 /**
  * A lean ordered consumer for reading a stream from start to end at full
- * speed (a scheduler's replay): an ephemeral push consumer (no acks, flow
- * control, idle heartbeats) delivered to a core subscription, its position
- * read from the reply subject as numbers (`parseAckReply`), no `JsMsg` made.
+ * speed (a scheduler's replay): an ephemeral pull consumer (no acks) whose
+ * messages come to a core subscription, pulled in batches of our own, its
+ * position read from the reply subject as numbers (`parseAckReply`), no
+ * `JsMsg` made.
  *
  * Guarantees (those of an ordered consumer): messages reach `onMessage` in
  * stream order, each once, none skipped. Any doubt starts a new consumer
  * from the sequence after the last one handed on, on a new inbox (so nothing
  * of the old one is read): a delivery sequence that is not the next one (a
- * gap), a heartbeat saying the consumer sent more than arrived, two
- * heartbeat intervals of silence (its server or cluster node is gone or
- * hung), the consumer deleted, a reconnect (a restarted server has forgotten
- * it). Flow control is answered in order, after the messages before it were
- * handled: the server never runs more than its window ahead of the reader.
- * Each consumer left is deleted (the server would keep it for minutes).
+ * gap), two heartbeat intervals of silence (its server or cluster node is
+ * gone or hung, or it was deleted), a `409` status (deleted, a leadership
+ * change), a reconnect (a restarted server has forgotten it). Back-pressure:
+ * at most `batch` and a half are asked for ahead of what `onMessage` has
+ * handled, so the connection's other replies (a lease, a ping) never wait
+ * behind more than that. Each consumer left is deleted (the server would
+ * keep it for minutes).
  */
 export interface OrderedReadOptions {
   stream: string;
@@ -32,6 +34,8 @@ export interface OrderedReadOptions {
   onMessage: (m: Msg, at: Readonly<AckPosition>) => void;
   /** idle heartbeat interval (default 5 s): silence for two of them starts a new consumer */
   heartbeatMs?: number;
+  /** messages per pull (default 2,000); a new pull goes out when half is left */
+  batch?: number;
   /** a new consumer was started, and why */
   onReset?: (why: string) => void;
 }
@@ -45,9 +49,12 @@ export interface OrderedRead {
 
 interface Generation {
   name: string;
+  inbox: string;
   sub: Subscription;
   /** the last delivery sequence handed on */
   cseq: number;
+  /** messages asked for and neither come nor expired */
+  asked: number;
 }
 
 /**
@@ -66,6 +73,9 @@ const FIVE_MINUTES_NS = 300_000_000_000;
 /** Start reading; resolves once the first consumer exists (rejects if it cannot be made). */
 export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opts: OrderedReadOptions): Promise<OrderedRead> {
   const hbMs = opts.heartbeatMs ?? 5_000;
+  const batch = opts.batch ?? 2_000;
+  // a pull lasts two heartbeat intervals; an expired one is replaced at once, so one always waits (and heartbeats come)
+  const pullBody = new TextEncoder().encode(JSON.stringify({ batch, expires: hbMs * 2_000_000 + 1_000_000, idle_heartbeat: hbMs * 1_000_000 }));
   const prefix = `errand_ord_${nuid.next()}`;
   // the connection's own inbox prefix: a service's NATS user may subscribe only under it
   const inboxPrefix = (nc as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
@@ -89,6 +99,7 @@ export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opt
       const p = placeDelivery(g.cseq, next, at);
       if (p === 'gap') return void reset(`delivery ${at.consumerSeq} after ${g.cseq}: a gap`);
       g.cseq = at.consumerSeq;
+      if (--g.asked <= batch / 2) pull(g);
       if (p === 'seen') return;
       next = at.streamSeq + 1;
       opts.onMessage(m, at);
@@ -96,33 +107,33 @@ export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opt
     }
     const h = m.headers;
     if (!h) return;
-    if (h.code === 100) {
-      // a flow control request, answered now that everything before it has been handled
-      if (reply) return void m.respond();
-      const last = Number(h.get('Nats-Last-Consumer') || '0');
-      if (last > g.cseq) return void reset(`the consumer sent ${last} messages, ${g.cseq} arrived`);
-      const stalled = h.get('Nats-Consumer-Stalled');
-      if (stalled) nc.publish(stalled);
+    // 100: an idle heartbeat (counted as activity above)
+    if (h.code === 408) {
+      // a pull expired: what it did not bring is asked for again
+      g.asked -= Number(h.get('Nats-Pending-Messages') || '0');
+      if (g.asked <= batch / 2) pull(g);
       return;
     }
     if (h.code === 409) void reset(`the consumer ended: ${h.description}`);
   };
 
+  const pull = (g: Generation) => {
+    g.asked += batch;
+    nc.publish(`$JS.API.CONSUMER.MSG.NEXT.${opts.stream}.${g.name}`, pullBody, { reply: g.inbox });
+  };
+
   const open = async () => {
     const name = `${prefix}_${++serial}`;
     const inbox = createInbox(inboxPrefix);
-    const g: Generation = { name, sub: undefined as unknown as Subscription, cseq: 0 };
+    const g: Generation = { name, inbox, sub: undefined as unknown as Subscription, cseq: 0, asked: 0 };
     g.sub = nc.subscribe(inbox, { callback: (err, m) => (err ? void reset(`subscription: ${err.message}`) : handle(g, m)) });
     gen = g;
     try {
       await jsm.consumers.add(opts.stream, {
         name,
-        deliver_subject: inbox,
         filter_subject: opts.filter,
         ...(next > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: next } : { deliver_policy: DeliverPolicy.All }),
         ack_policy: AckPolicy.None,
-        flow_control: true,
-        idle_heartbeat: hbMs * 1_000_000,
         mem_storage: true,
         num_replicas: 1,
         inactive_threshold: FIVE_MINUTES_NS,
@@ -132,7 +143,8 @@ export async function readOrdered(nc: NatsConnection, jsm: JetStreamManager, opt
       throw err;
     }
     // stopped (or given up) while it was being made: its delete may have come before it existed
-    if (gen !== g) void jsm.consumers.delete(opts.stream, name).catch(() => undefined);
+    if (gen !== g) return void jsm.consumers.delete(opts.stream, name).catch(() => undefined);
+    pull(g);
   };
 
   const drop = (g: Generation | undefined) => {
