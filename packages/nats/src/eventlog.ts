@@ -63,7 +63,7 @@ export class EventLog {
   ) {
     this.js = jetstream(nc);
     this.publisher = new JetStreamPublisher(nc);
-    this.core = { nc, js: this.js, jsm: () => this.jsm(), decode: (m) => this.decode(m), open: this.open };
+    this.core = { nc, js: this.js, jsm: () => this.jsm(), decode: (m) => this.decode(m), decodeAt: (seq, m) => this.decodeAt(seq, m), open: this.open };
   }
 
   private jsm(): Promise<JetStreamManager> {
@@ -91,12 +91,17 @@ export class EventLog {
    * A `JsMsg` is passed as it is: its headers are parsed only if the event's are asked for.
    */
   decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }, json?: unknown): StoredEvent | undefined {
+    return this.decodeAt(m.seq, m, json);
+  }
+
+  /** `decode` of a message whose sequence the reader knows (a core message of the log has none). */
+  private decodeAt(seq: number, m: { subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }, json?: unknown): StoredEvent | undefined {
     const d = json === undefined ? decodeEvent(m.data) : validateEvent(json);
     if (!d.ok) {
-      this.onBadEvent({ seq: m.seq, subject: m.subject, error: d.error });
+      this.onBadEvent({ seq, subject: m.subject, error: d.error });
       return undefined;
     }
-    return new Stored(m.seq, d.value, m);
+    return new Stored(seq, d.value, m);
   }
 
   /** Sequence of the last event on a task's subject (0 when it has none). */

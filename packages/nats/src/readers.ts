@@ -1,7 +1,8 @@
 import type { MsgHdrs, NatsConnection } from '@nats-io/nats-core';
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { STREAMS, subjects, type ErrandEvent } from '@errand/contracts';
 import { observeGauge } from '@errand/telemetry';
+import { readOrdered } from './ordered.ts';
 
 /**
  * Reading the log with ordered consumers, for `EventLog`: one task's events
@@ -45,6 +46,8 @@ export interface LogCore {
   js: JetStreamClient;
   jsm(): Promise<JetStreamManager>;
   decode(m: { seq: number; subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }): StoredEvent | undefined;
+  /** `decode` of a message whose stream sequence the reader knows */
+  decodeAt(seq: number, m: { subject: string; data: Uint8Array; readonly headers?: MsgHdrs | undefined }): StoredEvent | undefined;
   /** the stop of every consumer open now */
   open: Set<() => Promise<void>>;
 }
@@ -93,9 +96,12 @@ export function readTaskEvents(log: LogCore, tenant: string, taskId: string, opt
 }
 
 /**
- * Follow the whole log (or a filter) from `fromSeq` with an ordered
- * consumer, calling `onEvent` in order. Returns a stop function.
- * `onCaughtUp` fires once, when the log's last sequence at the start has been passed.
+ * Follow the whole log (or a filter) from `fromSeq`, calling `onEvent` in
+ * order, each event once, none skipped: a lean ordered consumer
+ * (`readOrdered`) that starts anew from the last applied sequence on a gap,
+ * on missed heartbeats (a cluster node's death), on a reconnect (a restarted
+ * server forgets its ephemeral consumers). `onCaughtUp` fires once, when the
+ * log's last sequence at the start has been passed.
  */
 export async function followLog(log: LogCore, opts: FollowOptions): Promise<Following> {
   const jsm = await log.jsm();
@@ -115,78 +121,29 @@ export async function followLog(log: LogCore, opts: FollowOptions): Promise<Foll
     }
   };
   markCaughtUp();
-  let iter: { close(): Promise<void | Error> } | undefined;
-  // the server keeps an ordered consumer for minutes after its last pull: remove each one we leave
-  let dispose: () => Promise<void> = async () => undefined;
-  let stopped = false;
-  const open = async () => {
-    const c = await log.js.consumers.get(STREAMS.events, {
-      filter_subjects: opts.filter ?? subjects.allEvents,
-      ...(applied > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: applied + 1 } : { deliver_policy: DeliverPolicy.All }),
-    });
-    dispose = async () => {
-      await iter?.close().catch(() => undefined);
-      // not awaited: right after a reconnect the API may be slow to answer, and the new consumer must not wait
-      void c.delete().catch(() => undefined);
-    };
-    iter = await c.consume({
-      max_messages: 2_000,
-      // heartbeats every 5 s: a stalled consumer is noticed within about 10 s
-      expires: 10_000,
-      callback: (m: JsMsg) => {
-        if (m.seq <= applied) return; // seen before a restart of the consumer
-        applied = m.seq;
-        pending = m.info.pending;
-        const e = log.decode(m);
-        if (e) opts.onEvent(e);
-        markCaughtUp();
-      },
-    });
-    // On a cluster the ordered consumer lives on one node: when that node dies and this
-    // connection stays up, nats.js only re-checks the consumer, and that check times out
-    // for as long as the node is away. Missed heartbeats mean a new consumer, now.
-    void watchStalls(iter, () => void reopen());
-  };
-  let reopening = false;
-  const reopen = async () => {
-    if (reopening || stopped) return;
-    reopening = true;
-    await dispose();
-    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 2_000)) {
-      try {
-        await open();
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-    reopening = false;
-  };
-  await open();
-  // After a reconnect (a restarted server forgets its ephemeral consumers) the
-  // ordered consumer would only notice through missed heartbeats, 30 s or more:
-  // start a new one at once from the last applied sequence.
-  void (async () => {
-    for await (const s of log.nc.status()) {
-      if (stopped) break;
-      if (s.type === 'reconnect') await reopen();
-    }
-  })();
+  const reader = await readOrdered(log.nc, jsm, {
+    stream: STREAMS.events,
+    filter: opts.filter ?? subjects.allEvents,
+    fromSeq: applied + 1,
+    // heartbeats every 5 s: a stalled consumer is noticed within about 10 s
+    heartbeatMs: 5_000,
+    onMessage: (m, at) => {
+      applied = at.streamSeq;
+      pending = at.pending;
+      const e = log.decodeAt(at.streamSeq, m);
+      if (e) opts.onEvent(e);
+      markCaughtUp();
+    },
+  });
   const stop = async () => {
-    stopped = true;
     unobserve();
     log.open.delete(stop);
-    await dispose();
+    reader.stop();
   };
   log.open.add(stop);
   return { lastSeq: () => applied, lag: () => pending, stop };
 }
 
-/**
- * The parts of a JsMsg that `EventLog.decode` reads, as a plain object. Not
- * needed (decode takes a JsMsg as it is, and the followers pass it so: no
- * object per event); kept for callers written against it.
- */
 /** Call `onStall` when the consumer's heartbeats stop coming (its node is gone or hung). */
 async function watchStalls(iter: unknown, onStall: () => void): Promise<void> {
   const status = (iter as { status?: () => AsyncIterable<{ type: string }> }).status?.();
