@@ -3,6 +3,7 @@ import { Kvm } from '@nats-io/kv';
 import { BUCKETS, makeEvent, subjects, type TaskTypeInfo } from '@errand/contracts';
 import { provision } from '@errand/nats';
 import { waitFor } from '@errand/testing';
+import { ensureBuilt } from './lib/build.ts';
 import { LogWriter } from './lib/logwriter.ts';
 import { say } from './lib/stats.ts';
 import { BenchSystem, type Service } from './lib/system.ts';
@@ -32,18 +33,22 @@ const HOLD: TaskTypeInfo = {
 /** Extras for `bench/scheduler-memory.ts`: more environment for the scheduler, and a look at it once all are queued. */
 export interface MemoryHooks {
   env?: Record<string, string>;
-  /** run the scheduler from its build (dist/), as production does */
-  fromDist?: boolean;
   atEnd?: (sched: Service) => Promise<void>;
 }
 
-/** A scheduler process (nothing else) holding `memoryTasks` queued tasks: its peak RSS (VmHWM). */
+/**
+ * A scheduler process (nothing else) holding `memoryTasks` queued tasks: its
+ * peak RSS (VmHWM). It runs from its build, as production does (`node
+ * services/scheduler/dist/main.js`), built first when missing or older than
+ * its sources; `memoryFromSources` runs it with tsx instead (about 50 MiB more).
+ */
 export async function runMemory(o: BenchOptions, hooks: MemoryHooks = {}): Promise<MemoryResults> {
   const n = o.memoryTasks;
+  if (!o.memoryFromSources) ensureBuilt('scheduler');
   const sys = await BenchSystem.start({
     services: [],
     ...(o.cpuProfDir ? { cpuProfDir: o.cpuProfDir } : {}),
-    ...(hooks.fromDist ? { fromDist: true } : {}),
+    fromDist: !o.memoryFromSources,
     env: { ERRAND_CONCURRENCY: '1', ERRAND_MAX_PENDING_PER_USER: '1000000', LOG_LEVEL: 'info', ...hooks.env },
   });
   const nc = await connect({ servers: sys.nats.url, name: 'bench-memory' });

@@ -3,9 +3,10 @@
  * process's peak RSS with BENCH_MEMORY_TASKS (100,000) queued tasks, its RSS
  * over time, and, with BENCH_HEAP_SNAPSHOT=<folder>, a V8 heap snapshot of
  * the scheduler once they are all queued (written by the scheduler itself on
- * SIGUSR2, so open it in Chrome's DevTools). BENCH_FROM_DIST=1 runs the
- * scheduler from its build (`pnpm build` first), as production does: without
- * tsx's loader thread and transforms, which cost about 45 MiB of the idle RSS.
+ * SIGUSR2, so open it in Chrome's DevTools). The scheduler runs from its
+ * build, as production does (built first when missing or stale);
+ * BENCH_FROM_SOURCES=1 runs it with tsx: its loader thread and transforms
+ * cost about 50 MiB of the idle RSS.
  *
  *   node --conditions=development --import tsx bench/scheduler-memory.ts
  */
@@ -22,7 +23,6 @@ const snapshots = () => (dir && existsSync(dir) ? readdirSync(dir).filter((f) =>
 
 const m = await runMemory(o, {
   ...(dir ? { env: { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` } } : {}),
-  fromDist: !!process.env.BENCH_FROM_DIST,
   async atEnd(sched) {
     if (!dir) return;
     const before = snapshots().length;

@@ -31,6 +31,8 @@ export interface BenchOptions {
   mcpCalls: number;
   mcpBudgetCalls: number;
   redisUrl: string;
+  /** the memory part runs the scheduler from its sources with tsx instead of its build (production runs the build) */
+  memoryFromSources: boolean;
   /** run the services with --cpu-prof into this folder */
   cpuProfDir: string | undefined;
   skip: Set<string>;
@@ -59,6 +61,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     mcpCalls: int('BENCH_MCP_CALLS', 300),
     mcpBudgetCalls: int('BENCH_MCP_BUDGET_CALLS', 10),
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    memoryFromSources: Boolean(env.BENCH_FROM_SOURCES),
     cpuProfDir: env.BENCH_CPU_PROF || undefined,
     skip,
   };

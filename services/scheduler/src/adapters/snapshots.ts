@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { BUCKETS } from '@errand/contracts';
 import type { Logger } from '@errand/runtime';
-import { SNAPSHOT_VERSION, takeSnapshot, type Snapshot } from '../domain/snapshot.ts';
+import { SNAPSHOT_VERSION, snapshotPieces, type Snapshot } from '../domain/snapshot.ts';
 import type { SchedState } from '../domain/state.ts';
 
 const NAME = 'scheduler';
@@ -36,12 +36,29 @@ export class SnapshotStore {
     }
   }
 
-  /** Serialise now (consistent with `state.seq`), then store. */
+  /**
+   * Serialise now (consistent with `state.seq`), then store. The object store
+   * reads the snapshot as a stream of pieces (`snapshotPieces`) and sends it in
+   * chunks, each piece let go once read: there is never one string or one
+   * buffer of the whole snapshot.
+   */
   async save(state: SchedState): Promise<number> {
-    const snap = takeSnapshot(state);
-    const data = new TextEncoder().encode(JSON.stringify(snap));
-    await (await this.os()).putBlob({ name: NAME }, data);
-    this.log.info('snapshot written', { seq: snap.seq, tasks: snap.tasks.length, bytes: data.length });
-    return snap.seq;
+    const encoder = new TextEncoder();
+    const { seq, tasks, pieces } = snapshotPieces(state, (text) => encoder.encode(text));
+    let bytes = 0;
+    for (const p of pieces) bytes += p.length;
+    let next = 0;
+    const data = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (next >= pieces.length) return c.close();
+        c.enqueue(pieces[next]!);
+        pieces[next++] = EMPTY;
+      },
+    });
+    await (await this.os()).put({ name: NAME }, data);
+    this.log.info('snapshot written', { seq, tasks, bytes });
+    return seq;
   }
 }
+
+const EMPTY = new Uint8Array(0);
