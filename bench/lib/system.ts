@@ -17,6 +17,23 @@ export type ServiceName = 'intake' | 'scheduler' | 'worker' | 'notifier';
 const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { scheduler: ['--max-old-space-size=1024'] };
 
 /** One Errand service as a child process, like test/harness.ts, optionally with --cpu-prof. */
+/** Every service process still running: a bench that ends early (an error, Ctrl-C, a `timeout`) leaves none behind. */
+const live = new Set<ChildProcess>();
+let guarded = false;
+function guardExit(): void {
+  if (guarded) return;
+  guarded = true;
+  process.once('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const c of live) c.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
 export class Service {
   readonly child: ChildProcess;
   output = '';
@@ -35,6 +52,10 @@ export class Service {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    guardExit();
+    const child = this.child;
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     const keep = (d: Buffer) => {
       this.output = (this.output + d.toString()).slice(-200_000);
       if (process.env.BENCH_VERBOSE) process.stderr.write(`[${name}] ${d.toString()}`);
