@@ -228,36 +228,8 @@ export class ReadModel {
    * is at the deadline. Register it before writing what it waits for.
    */
   waitForTask(tenant: string, id: string, check: (r: TaskRecord | undefined) => boolean, timeoutMs: number): Promise<TaskRecord | undefined> {
-    const key = taskKey(tenant, id);
-    return new Promise((resolve) => {
-      let set = this.taskWaiters.get(key);
-      if (!set) this.taskWaiters.set(key, (set = new Set()));
-      let done = false;
-      const w: TaskWaiter = {
-        check,
-        resolve: (r) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          set.delete(w);
-          if (set.size === 0 && this.taskWaiters.get(key) === set) this.taskWaiters.delete(key);
-          resolve(r);
-        },
-      };
-      const timer = setTimeout(() => {
-        void this.get(tenant, id)
-          .catch(() => undefined)
-          .then((r) => w.resolve(r));
-      }, timeoutMs);
-      set.add(w);
-      // it may hold already
-      void this.get(tenant, id).then(
-        (r) => {
-          if (check(r)) w.resolve(r);
-        },
-        () => undefined,
-      );
-    });
+    // no decision note answers it: what it resolves with is a store record
+    return this.waitOn(tenant, id, check, timeoutMs, { checkNow: true, notes: false }) as Promise<TaskRecord | undefined>;
   }
 
   /**
@@ -265,34 +237,48 @@ export class ReadModel {
    * written: from the scheduler's note (at once) or from the store (once it
    * has applied the decision), whichever comes first; at the deadline, the
    * record as the store has it (undefined: not there yet). Register it before
-   * the append.
+   * the append: there is nothing to read before it.
    */
   waitForDecision(tenant: string, id: string, timeoutMs: number): Promise<Decision | undefined> {
+    return this.waitOn(tenant, id, (r) => !!r && r.state !== 'submitted', timeoutMs, { checkNow: false, notes: true });
+  }
+
+  /** One wait: woken by the store's changes of the task (and, with `notes`, by the scheduler's), or at the deadline. */
+  private waitOn(
+    tenant: string,
+    id: string,
+    check: (r: TaskRecord | undefined) => boolean,
+    timeoutMs: number,
+    o: { checkNow: boolean; notes: boolean },
+  ): Promise<Decision | undefined> {
     const key = taskKey(tenant, id);
     return new Promise((resolve) => {
-      let set = this.taskWaiters.get(key);
-      if (!set) this.taskWaiters.set(key, (set = new Set()));
-      let decisions = this.decisionWaiters.get(key);
-      if (!decisions) this.decisionWaiters.set(key, (decisions = new Set()));
       let done = false;
-      const finish = (d: Decision | undefined) => {
+      const finish = (r: Decision | undefined) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
-        set.delete(w);
-        if (set.size === 0 && this.taskWaiters.get(key) === set) this.taskWaiters.delete(key);
-        decisions.delete(finish);
-        if (decisions.size === 0 && this.decisionWaiters.get(key) === decisions) this.decisionWaiters.delete(key);
-        resolve(d);
+        leave(this.taskWaiters, key, w);
+        if (o.notes) leave(this.decisionWaiters, key, finish);
+        resolve(r);
       };
-      const w: TaskWaiter = { check: (r) => !!r && r.state !== 'submitted', resolve: finish };
+      const w: TaskWaiter = { check, resolve: finish };
       const timer = setTimeout(() => {
         void this.get(tenant, id)
           .catch(() => undefined)
           .then(finish);
       }, timeoutMs);
-      set.add(w);
-      decisions.add(finish);
+      join(this.taskWaiters, key, w);
+      if (o.notes) join(this.decisionWaiters, key, finish);
+      // it may hold already
+      if (o.checkNow) {
+        void this.get(tenant, id).then(
+          (r) => {
+            if (check(r)) finish(r);
+          },
+          () => undefined,
+        );
+      }
     });
   }
 
@@ -328,4 +314,19 @@ export class ReadModel {
 
 function expired(r: TaskRecord, cutoff: number): boolean {
   return isTerminalState(r.state) && r.finishedAt !== undefined && Date.parse(r.finishedAt) < cutoff;
+}
+
+/** Add `item` to the set under `key`. */
+function join<T>(sets: Map<string, Set<T>>, key: string, item: T): void {
+  let set = sets.get(key);
+  if (!set) sets.set(key, (set = new Set()));
+  set.add(item);
+}
+
+/** Remove `item` from the set under `key`, and the set once empty. */
+function leave<T>(sets: Map<string, Set<T>>, key: string, item: T): void {
+  const set = sets.get(key);
+  if (!set) return;
+  set.delete(item);
+  if (set.size === 0) sets.delete(key);
 }
