@@ -6,7 +6,7 @@
  */
 export { connectNats, serverFeatures, type ConnectOptions } from './connect.ts';
 export { provision, type ProvisionOptions } from './provision.ts';
-export { JetStreamPublisher, publishWithRetry, type PubAck, type PublishOptions } from './publisher.ts';
+export { JetStreamPublisher, publishNotes, publishWithRetry, type PubAck, type PublishOptions } from './publisher.ts';
 export { EventLog, type AppendOptions, type BadEventLogger } from './eventlog.ts';
 export { type BatchFollowOptions, type Following, type FollowOptions, type LogBatchItem, type StoredEvent, type TaskEvents } from './readers.ts';
 export {

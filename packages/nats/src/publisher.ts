@@ -147,3 +147,15 @@ export async function publishWithRetry(
     }
   }
 }
+
+/** at most this many items a note: well within any server's max payload whatever the ids' lengths */
+const NOTE_ITEMS = 1_000;
+
+/**
+ * Publish `items` as core-NATS notes of at most 1,000 items each (`wrap`
+ * makes a note of a chunk): the internal notes services send one another,
+ * fire and forget. Throws when the connection is closed.
+ */
+export function publishNotes<T>(nc: NatsConnection, subject: string, items: readonly T[], wrap: (chunk: T[]) => unknown): void {
+  for (let i = 0; i < items.length; i += NOTE_ITEMS) nc.publish(subject, JSON.stringify(wrap(items.slice(i, i + NOTE_ITEMS))));
+}

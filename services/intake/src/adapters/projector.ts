@@ -1,13 +1,11 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { blobNames, subjects, type LogSink, type TaskState } from '@errand/contracts';
 import { StaleProjectorError, retentionCutoff, type HistoryStore, type LogItem, type TaskChange } from '@errand/history';
-import type { Blobs, EventLog, Following } from '@errand/nats';
+import { publishNotes, type Blobs, type EventLog, type Following } from '@errand/nats';
 
 /** A catch-up this long (events) is reported with its rate when it ends. */
 const REPORT_CATCH_UP = 10_000;
 const REPORT_EVERY_MS = 10_000;
-/** Changed tasks per note (each at most about 140 bytes): a note stays far below NATS's 1 MB max payload. */
-const NOTE_CHANGES = 1_000;
 
 /**
  * The note the projector publishes after each batch it wrote (core NATS,
@@ -154,13 +152,8 @@ export class Projector {
       if (byTask.has(k)) continue; // the state before the batch is the first change's
       byTask.set(k, { t: c.after.tenant, i: c.after.id, ...(c.before ? { b: c.before.state } : {}) });
     }
-    const all = [...byTask.values()];
     try {
-      // at most NOTE_CHANGES a note: well within the server's max payload whatever the ids' lengths
-      for (let i = 0; i < all.length; i += NOTE_CHANGES) {
-        const note: AppliedNote = { seq, changes: all.slice(i, i + NOTE_CHANGES) };
-        this.o.nc.publish(subjects.historyApplied, JSON.stringify(note));
-      }
+      publishNotes(this.o.nc, subjects.historyApplied, [...byTask.values()], (changes): AppliedNote => ({ seq, changes }));
     } catch {
       // the connection is down: intakes poll the applied sequence
     }

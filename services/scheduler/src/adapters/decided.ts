@@ -1,9 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { encodeJson, subjects, type DecidedNote, type ErrandEvent } from '@errand/contracts';
+import { subjects, type DecidedNote, type ErrandEvent } from '@errand/contracts';
+import { publishNotes } from '@errand/nats';
 import type { Logger } from '@errand/runtime';
-
-/** at most this many decisions a note: well within the server's max payload whatever the ids' lengths */
-const NOTE_DECISIONS = 1_000;
 
 /**
  * The leader's notes of the decisions it has written (`subjects.decided`):
@@ -35,10 +33,7 @@ export class DecisionNotes {
     const all = this.buf;
     this.buf = [];
     try {
-      for (let i = 0; i < all.length; i += NOTE_DECISIONS) {
-        const note: DecidedNote = { d: all.slice(i, i + NOTE_DECISIONS) };
-        this.nc.publish(subjects.decided, encodeJson(note));
-      }
+      publishNotes(this.nc, subjects.decided, all, (d): DecidedNote => ({ d }));
     } catch (err) {
       // a closed connection: the submits waiting for these decisions read them from the store
       this.log.debug('a decision note was not sent', { error: (err as Error).message });
