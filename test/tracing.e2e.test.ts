@@ -224,8 +224,14 @@ describe('one trace per task across intake, scheduler, worker and notifier (OTLP
     const cancelSpan = spans.find((s) => s.name === 'errand.cancel-requested')!;
     expect(cancelSpan).toMatchObject({ service: 'errand-intake', parentSpanId: submit.spanId });
     expect(cancelSpan.attributes).toMatchObject({ 'errand.task_id': id, 'errand.event': 'cancel-requested' });
-    // linked to the HTTP request's own span (a trace of its own)
-    const request = otlp.spans.find((s) => s.spanId === cancelSpan.links[0]?.spanId);
+    // linked to the HTTP request's own span (a trace of its own). That span ends after the reply
+    // is sent, so it may reach the collector in a later export than the span linked to it.
+    const linked = cancelSpan.links[0]?.spanId;
+    expect(linked).toBeTruthy();
+    const request = await waitFor(() => otlp.spans.find((s) => s.spanId === linked), {
+      timeoutMs: 30_000,
+      what: `the span ${linked} that errand.cancel-requested links to`,
+    });
     expect(request).toMatchObject({ name: 'errand.cancel', service: 'errand-intake' });
     expect(request!.traceId).not.toBe(traceId);
     const cancelled = history.find((s) => s.event.type === 'cancelled');
