@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
 import { nkeys } from '@nats-io/transport-node';
-import { encodeJson, makeEvent, subjects } from '@errand/contracts';
+import { decidedNoteSchema, encodeJson, makeEvent, subjects, type DecidedNote } from '@errand/contracts';
 import { natsConnectOptions, natsSettings } from '@errand/config';
 import { connectNats } from '@errand/nats';
 import { ErrandNatsClient } from '@errand/client';
@@ -88,6 +88,23 @@ describe('the shipped NATS configuration', () => {
       timeoutMs: 10_000,
       what: 'the task to be cancelled',
     });
+  });
+
+  it("the scheduler's user sends its decision notes and the intake's user hears them", async () => {
+    // the intake listens as its own generated user; the scheduler, as its own, must be let through
+    const nc = await connectNats({ name: 'errand-intake', settings: natsSettings({ NATS_URL: sys.nats.url, NATS_NKEY: seed('intake') }) });
+    clients.push(nc);
+    const seen = violations(nc);
+    const notes: DecidedNote[] = [];
+    const sub = nc.subscribe(subjects.decided, { callback: (_err, m) => notes.push(decidedNoteSchema.parse(m.json())) });
+    await nc.flush();
+    const acme = await tenantClient('acme');
+    const { id } = await acme.submit({ type: 'demo.noop', params: { result: 1 }, user: 'u-noted' });
+    const note = await waitFor(() => notes.flatMap((n) => n.d).find((d) => d.i === id), { timeoutMs: 10_000, what: `a decision note for ${id}` });
+    expect(note).toMatchObject({ t: 'acme', s: 'queued' });
+    expect(seen).toEqual([]);
+    sub.unsubscribe();
+    expect(sys.logs()).not.toMatch(/Permissions Violation/i);
   });
 
   it("a tenant cannot read another tenant's tasks or events", async () => {
