@@ -96,7 +96,11 @@ describe('the shipped NATS configuration', () => {
     clients.push(nc);
     const seen = violations(nc);
     const notes: DecidedNote[] = [];
-    const sub = nc.subscribe(subjects.decided, { callback: (_err, m) => notes.push(decidedNoteSchema.parse(m.json())) });
+    const sub = nc.subscribe(subjects.decided, {
+      callback: (_err, m) => {
+        notes.push(decidedNoteSchema.parse(m.json()));
+      },
+    });
     await nc.flush();
     const acme = await tenantClient('acme');
     const { id } = await acme.submit({ type: 'demo.noop', params: { result: 1 }, user: 'u-noted' });

@@ -68,6 +68,17 @@ export function isStreamNotFound(err: unknown): boolean {
   return jetStreamCode(err) === JetStreamApiCodes.StreamNotFound;
 }
 
+/**
+ * A create that lost a race with the same create elsewhere: the stream (or
+ * bucket) appeared between the client's look and its add, and the server
+ * refused the add as a subject overlap (10065) or a name in use (10058).
+ * Looking again finds it.
+ */
+export function isCreateRace(err: unknown): boolean {
+  const code = jetStreamCode(err);
+  return code === 10065 || code === 10058;
+}
+
 /** The consumer does not exist (code 10014). */
 export function isConsumerNotFound(err: unknown): boolean {
   return jetStreamCode(err) === JetStreamApiCodes.ConsumerNotFound;

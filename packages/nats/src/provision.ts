@@ -12,6 +12,7 @@ import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { STREAMS, BUCKETS, subjects } from '@errand/contracts';
 import { ensureStream as ensureStreamOnce } from './consumers.ts';
+import { isCreateRace } from './errors.ts';
 
 const NS = 1_000_000;
 
@@ -30,14 +31,23 @@ function transient(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.status >= 500;
 }
 
-/** Run `step` again while it fails transiently, for up to `withinMs`. */
-async function patiently<T>(step: () => Promise<T>, withinMs = 60_000): Promise<T> {
+/** A few tries for a create that lost a race: a real conflict (someone else's stream on our subjects) is said soon. */
+const RACES = 3;
+
+/**
+ * Run `step` again while it fails transiently, for up to `withinMs`. The
+ * client's bucket create looks, then adds: services starting together race,
+ * and the losers' adds are refused; their next try finds the bucket.
+ */
+export async function patiently<T>(step: () => Promise<T>, withinMs = 60_000): Promise<T> {
   const deadline = Date.now() + withinMs;
+  let races = 0;
   for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
     try {
       return await step();
     } catch (err) {
-      if (!transient(err) || Date.now() + delay > deadline) throw err;
+      const again = transient(err) || (isCreateRace(err) && ++races <= RACES);
+      if (!again || Date.now() + delay > deadline) throw err;
       await new Promise((r) => setTimeout(r, delay));
     }
   }
