@@ -26,7 +26,7 @@ export interface ErrandResults {
   throughput?: ThroughputRun;
   /** one submit request per task */
   single?: ThroughputRun;
-  latency?: { sent: number; start: Dist; completed: Dist; stages: [string, Dist][]; errors: string };
+  latency?: { sent: number; start: Dist; completed: Dist; stages: [string, Dist][]; errors: string; cost?: RunCost };
   cancel?: { toCancelled: Dist; toReply: Dist; errors: string };
   timeout?: { lateness: Dist; byType: string; errors: string };
 }
@@ -53,14 +53,14 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
   try {
     // one small warm-up so the first submit of the measured run pays no start-up costs
     await throughput(nc, 'warmup', 200, singleSubmits(100));
+    const pids: Record<string, number> = Object.fromEntries(sys.services.map((s) => [s.name, s.pid]));
+    pids['nats-server'] = natsServerPid(sys.nats.port);
+    pids['bench client'] = process.pid;
+    // the embedded history store's own process (the intake's child), when there is one
+    const store = pidsOf(`${sys.dataDir}/history`)[0];
+    if (store) pids['history store (PGlite)'] = store;
+    const meter = await CostMeter.open(nc, pids);
     if (!o.skip.has('errand')) {
-      const pids: Record<string, number> = Object.fromEntries(sys.services.map((s) => [s.name, s.pid]));
-      pids['nats-server'] = natsServerPid(sys.nats.port);
-      pids['bench client'] = process.pid;
-      // the embedded history store's own process (the intake's child), when there is one
-      const store = pidsOf(`${sys.dataDir}/history`)[0];
-      if (store) pids['history store (PGlite)'] = store;
-      const meter = await CostMeter.open(nc, pids);
       await meter.settle(30);
       // the same system, the same number of tasks: batch submits first (the figure set against addBulk), then one request per task
       for (const [key, tenant, submit] of [
@@ -74,7 +74,14 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
         out[key] = { ...run, projector, cost: await meter.done(before, run.tasks), ...(settleSeconds !== undefined ? { settleSeconds } : {}) };
       }
     }
-    if (!o.skip.has('latency')) out.latency = await latency(nc, 'lat', o.rate, o.latencySeconds);
+    if (!o.skip.has('latency')) {
+      await meter.settle(30);
+      const before = await meter.mark();
+      const run = await latency(nc, 'lat', o.rate, o.latencySeconds);
+      await meter.settle(10);
+      // what a steady trickle costs: no batch forms, each event is a wake-up of every process it passes
+      out.latency = { ...run, cost: await meter.done(before, run.sent) };
+    }
     if (!o.skip.has('control')) {
       out.cancel = await cancelLatency(nc, 'cancel', o.cancelTasks);
       out.timeout = await timeoutAccuracy(nc, 'timeout', o.timeoutTasks);

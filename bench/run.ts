@@ -121,6 +121,14 @@ for (const [name, x] of [['batch', tp], ['single-submit', st]] as const) {
   console.log(`  consumer reads per task: ${Object.entries(x.cost.readers).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${fmt(v, 2)}`).join(', ')}`);
 }
 if (lat) console.log(`Errand latency by step (client arrival of consecutive events), p50/p99 ms: ${lat.stages.map(([k, v]) => `${k} ${fmt(v.p50, 1)}/${fmt(v.p99, 1)}`).join(', ')}`);
+if (lat?.cost) {
+  // CPU s per 1,000 tasks at `rate` tasks/s is the share of one core each process was busy
+  const busy = Object.entries(lat.cost.cpuPer1000).sort((a, b) => b[1] - a[1]);
+  const all = busy.reduce((a, [, v]) => a + v, 0);
+  console.log(
+    `Errand latency run, CPU s per 1,000 tasks (at ${o.rate}/s: the share of one core): ${busy.map(([k, v]) => `${k} ${fmt(v, 2)} (${fmt((v * o.rate) / 10, 0)} %)`).join(', ')}; all processes ${fmt(all, 2)} (${fmt((all * o.rate) / 1000, 2)} cores)`,
+  );
+}
 if (btp) console.log(`BullMQ throughput run: ${btp.jobs} jobs in ${btp.seconds.toFixed(2)} s`);
 if (tp?.errors || st?.errors || lat?.errors) console.log(`Errand submit errors: ${[tp?.errors, st?.errors, lat?.errors].filter(Boolean).join('; ')}`);
 if (c) console.log(`cancel: ${c.toCancelled.n} tasks; the handler's signal is not observable from outside, the \`cancelled\` event's arrival is the proxy; cancel reply p50/p99 ${fmt(c.toReply.p50, 1)} / ${fmt(c.toReply.p99, 1)} ms${c.errors ? `; errors: ${c.errors}` : ''}`);

@@ -47,7 +47,9 @@ export class Service {
     const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(cpuProfDir, name)] : [];
     // from dist/ (after `pnpm build`) it runs as production does, without tsx's loader
     const main = fromDist ? [join(ROOT, 'services', name, 'dist', 'main.js')] : ['--conditions=development', '--import', 'tsx', join(ROOT, 'services', name, 'src', 'main.ts')];
-    this.child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), ...prof, ...main], {
+    // BENCH_NODE_FLAGS: more flags for every service's node (e.g. --trace-gc)
+    const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    this.child = spawn(process.execPath, [...(NODE_FLAGS[name] ?? []), ...extra, ...prof, ...main], {
       cwd: ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -158,6 +160,9 @@ export class BenchSystem {
       OTEL_SDK_DISABLED: 'true',
       LOG_LEVEL: 'warn',
       ...opts.env,
+      // ERRAND_* settings in the bench's own environment reach the services (and win), but for
+      // the data folder: the bench's is its own
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('ERRAND_') && k !== 'ERRAND_DATA_DIR')),
     };
     const sys = new BenchSystem(nats, port, dataDir, env, opts.cpuProfDir, opts.fromDist);
     try {
