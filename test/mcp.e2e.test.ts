@@ -140,7 +140,17 @@ describe.each([
     if (first.done || first.value.type !== 'taskCreated') throw new Error(`expected taskCreated, got ${JSON.stringify(first.value)}`);
     const taskId = first.value.task.taskId;
     expect(first.value.task.status).toBe('working');
-    await waitFor(async () => (await view(taskId)).state === 'running', { what: 'the task to run' });
+    // the last view is in the failure (once in CI the task was not running after 10 s over stdio)
+    let last: unknown;
+    await waitFor(
+      async () => {
+        last = await view(taskId);
+        return (last as { state?: string }).state === 'running';
+      },
+      { timeoutMs: 30_000, what: 'the task to run' },
+    ).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; its last view: ${JSON.stringify(last)}; the services said:\n${sys.logs().slice(-3000)}`);
+    });
     const answer = await client.experimental.tasks.cancelTask(taskId);
     expect(answer.taskId).toBe(taskId);
     await waitFor(async () => (await client.experimental.tasks.getTask(taskId)).status === 'cancelled', { what: 'cancelled', timeoutMs: 15_000 });
