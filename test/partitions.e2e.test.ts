@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kvm } from '@nats-io/kv';
+import { EventLog } from '@errand/nats';
 import { waitFor } from '@errand/testing';
 import { Receiver, newWebhookSecret } from './receiver.ts';
 import { System, http } from './harness.ts';
@@ -73,6 +74,23 @@ describe('notifiers sharing the work in partitions', () => {
     await waitFor(() => finals(url).size === 100, { timeoutMs: 60_000, what: '100 final messages' });
     expect(rx.duplicates(rx.hitsTo(url))).toEqual([]);
     expect(rx.hitsTo(url).every((x) => x.verified)).toBe(true);
+    // every final delivery recorded, not only received: a notifier killed between the receiver's
+    // answer and its `delivered` sends that message again (the one duplicate DESIGN allows)
+    const log = new EventLog(sys.nc);
+    try {
+      await waitFor(
+        async () => {
+          for (const id of first) {
+            const h = await log.history('default', id);
+            if (!h.some((s) => s.event.type === 'delivered' && s.event.of === 'completed')) return false;
+          }
+          return true;
+        },
+        { timeoutMs: 30_000, what: 'the final deliveries of the first burst recorded' },
+      );
+    } finally {
+      log.close();
+    }
 
     // kill the notifier that holds partition 0; the other ends up holding all four
     const victimId = split[0]!;
