@@ -51,8 +51,10 @@ export async function runErrand(o: BenchOptions): Promise<ErrandResults> {
   });
   const nc = await connect({ servers: sys.nats.url, name: 'errand-bench' });
   try {
-    // one small warm-up so the first submit of the measured run pays no start-up costs
-    await throughput(nc, 'warmup', 200, singleSubmits(100));
+    // a warm-up so the first submit of a measured run pays no start-up costs; the latency run
+    // alone needs a longer one (after 200 tasks its first seconds ran at several times the p50
+    // of a system warmed by the throughput runs: code not yet optimized, caches cold)
+    await throughput(nc, 'warmup', o.skip.has('errand') ? 4_000 : 200, singleSubmits(100));
     const pids: Record<string, number> = Object.fromEntries(sys.services.map((s) => [s.name, s.pid]));
     pids['nats-server'] = natsServerPid(sys.nats.port);
     pids['bench client'] = process.pid;

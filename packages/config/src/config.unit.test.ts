@@ -21,6 +21,14 @@ describe('the one configuration', () => {
     expect(c.ERRAND_NOTIFIER_PARTITIONS).toBe(64);
   });
 
+  it('paces the projector by its store unless told: 50 ms embedded, 20 ms on PostgreSQL', () => {
+    expect(loadConfig({}).projectorIntervalMs).toBe(50);
+    expect(loadConfig({ ERRAND_DATABASE_URL: 'postgres://db/errand' }).projectorIntervalMs).toBe(20);
+    expect(loadConfig({ ERRAND_PROJECTOR_INTERVAL_MS: '0' }).projectorIntervalMs).toBe(0);
+    expect(loadConfig({ ERRAND_DATABASE_URL: 'postgres://db/errand', ERRAND_PROJECTOR_INTERVAL_MS: '100' }).projectorIntervalMs).toBe(100);
+    expect(() => loadConfig({ ERRAND_PROJECTOR_INTERVAL_MS: '-1' })).toThrow(/ERRAND_PROJECTOR_INTERVAL_MS/);
+  });
+
   it('refuses junk with the variable\'s name', () => {
     expect(() => loadConfig({ ERRAND_NOTIFIER_ACK_WAIT_MS: '10' })).toThrow(/ERRAND_NOTIFIER_ACK_WAIT_MS/);
     expect(() => loadConfig({ ERRAND_NOTIFIER_CONCURRENCY: 'many' })).toThrow(ConfigError);

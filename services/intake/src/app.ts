@@ -81,7 +81,7 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     nc,
     log,
     batch: config.ERRAND_PROJECTOR_BATCH,
-    intervalMs: config.ERRAND_PROJECTOR_INTERVAL_MS,
+    intervalMs: config.projectorIntervalMs,
     historyDays: config.ERRAND_HISTORY_DAYS,
     sweepMs: config.ERRAND_RETENTION_SWEEP_MS,
     onApplied: (changes, seq) => readModel.applied(changes, seq),
