@@ -82,11 +82,13 @@ export async function buildIntake(opts: { config: Config; nc: NatsConnection; lo
     log,
     batch: config.ERRAND_PROJECTOR_BATCH,
     intervalMs: config.projectorIntervalMs,
+    readerWaits: () => readModel.readerWaits,
     historyDays: config.ERRAND_HISTORY_DAYS,
     sweepMs: config.ERRAND_RETENTION_SWEEP_MS,
     onApplied: (changes, seq) => readModel.applied(changes, seq),
     onReset: () => readModel.storeReset(),
   });
+  readModel.whenReaderWaits(() => projector.hurry());
   // an embedded store is this intake's own: it projects it. A PostgreSQL one is shared: one projector, elected.
   const lease =
     history.kind === 'postgres'

@@ -28,8 +28,10 @@ export interface ProjectorOptions {
   log: LogSink;
   /** log messages per transaction at most */
   batch: number;
-  /** at least this long from one batch's start to the next's, unless the last was full */
+  /** at least this long from one batch's start to the next's, unless the last was full or a read waits */
   intervalMs: number;
+  /** a read waits for the store: write what comes without pausing (see `hurry`) */
+  readerWaits?: () => boolean;
   historyDays: number;
   sweepMs: number;
   /** after each batch is committed, in this process */
@@ -56,6 +58,8 @@ export class Projector {
   private sweeping: Promise<void> | undefined;
   private readonly catchUp = { from: 0, at: 0, events: 0, reportedAt: 0 };
   private failures = 0;
+  /** ends the pause between two batches early */
+  private endPause: (() => void) | undefined;
 
   constructor(private readonly o: ProjectorOptions) {}
 
@@ -81,6 +85,7 @@ export class Projector {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.endPause?.();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const f = this.follower;
@@ -140,9 +145,24 @@ export class Projector {
     this.o.onApplied(changes, upTo);
     if (changes.length) this.publish(changes, upTo);
     this.report(upTo, lag);
-    // a trickle of events would cost a transaction each: what comes within the interval is one batch
+    // a trickle of events would cost a transaction each: what comes within the interval is one
+    // batch, unless a read waits for the store (a status, an MCP answer): then at once
     const rest = this.o.intervalMs - (Date.now() - started);
-    if (rest > 0 && batch.length < this.o.batch) await new Promise((r) => setTimeout(r, rest));
+    if (rest > 0 && batch.length < this.o.batch && !this.o.readerWaits?.()) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endPause?.(), rest);
+        this.endPause = () => {
+          clearTimeout(timer);
+          this.endPause = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** A read started waiting for the store: the pause between two batches ends now. */
+  hurry(): void {
+    this.endPause?.();
   }
 
   private publish(changes: TaskChange[], seq: number): void {

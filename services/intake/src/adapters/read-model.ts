@@ -44,6 +44,9 @@ export class ReadModel {
   private sub: Subscription | undefined;
   private poller: NodeJS.Timeout | undefined;
   private polling = false;
+  /** reads waiting for the store (status, results, MCP waits); a submit's wait for its decision is not one: the scheduler's note answers it */
+  private readersWaiting = 0;
+  private onReaderWaits: () => void = () => undefined;
 
   constructor(
     readonly store: HistoryStore,
@@ -51,6 +54,27 @@ export class ReadModel {
     private readonly nc: NatsConnection,
     private readonly o: { historyDays: number; log: LogSink },
   ) {}
+
+  /** Whether a read waits for the store now: the projector then writes what comes without pausing. */
+  get readerWaits(): boolean {
+    return this.readersWaiting > 0;
+  }
+
+  /** Call `fn` when a read starts waiting for the store (the local projector cuts its pause short). */
+  whenReaderWaits(fn: () => void): void {
+    this.onReaderWaits = fn;
+  }
+
+  /** Count a read waiting for the store until the returned function is called. */
+  private readerWaiting(): () => void {
+    this.readersWaiting++;
+    this.onReaderWaits();
+    let ended = false;
+    return () => {
+      if (!ended) this.readersWaiting--;
+      ended = true;
+    };
+  }
 
   get isCaughtUp(): boolean {
     return this.caughtUp;
@@ -188,11 +212,13 @@ export class ReadModel {
   waitApplied(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.seq >= seq) return Promise.resolve(true);
     return new Promise((resolve) => {
+      const waited = this.readerWaiting();
       const w = {
         seq,
         resolve: (ok: boolean) => {
           clearTimeout(timer);
           this.seqWaiters.delete(w);
+          waited();
           resolve(ok);
         },
       };
@@ -254,9 +280,11 @@ export class ReadModel {
     const key = taskKey(tenant, id);
     return new Promise((resolve) => {
       let done = false;
+      const waited = o.notes ? () => undefined : this.readerWaiting();
       const finish = (r: Decision | undefined) => {
         if (done) return;
         done = true;
+        waited();
         clearTimeout(timer);
         leave(this.taskWaiters, key, w);
         if (o.notes) leave(this.decisionWaiters, key, finish);
