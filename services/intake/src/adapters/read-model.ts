@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decidedNoteSchema, ErrandError, isTerminalState, subjects, taskKey, type LogSink, type TaskRecord, type TaskState } from '@errand/contracts';
+import { decidedNoteSchema, decodeJson, ErrandError, isTerminalState, subjects, taskKey, type LogSink, type TaskRecord, type TaskState } from '@errand/contracts';
 import { retentionCutoff, type HistoryStore, type ListFilter, type ListPage, type TaskChange, type TypeMetrics } from '@errand/history';
 import type { EventLog } from '@errand/nats';
 import type { AppliedNote } from './projector.ts';
@@ -92,7 +92,8 @@ export class ReadModel {
         if (!err) this.onNote(m.data);
       },
     });
-    this.decidedSub = this.nc.subscribe(subjects.decided, { callback: (err, m) => {
+    this.decidedSub = this.nc.subscribe(subjects.decided, {
+      callback: (err, m) => {
         if (!err) this.onDecided(m.data);
       },
     });
@@ -139,7 +140,7 @@ export class ReadModel {
     if (this.decisionWaiters.size === 0) return;
     let parsed;
     try {
-      parsed = decidedNoteSchema.safeParse(JSON.parse(new TextDecoder().decode(data)));
+      parsed = decidedNoteSchema.safeParse(decodeJson(data));
     } catch {
       return;
     }
@@ -159,7 +160,7 @@ export class ReadModel {
     if (this.localProjector) return;
     let note: AppliedNote;
     try {
-      note = JSON.parse(new TextDecoder().decode(data)) as AppliedNote;
+      note = decodeJson(data) as AppliedNote;
     } catch {
       return;
     }

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { BUCKETS } from '@errand/contracts';
+import { BUCKETS, decodeJson } from '@errand/contracts';
 import type { Logger } from '@errand/runtime';
 import { SNAPSHOT_VERSION, snapshotPieces, type Snapshot } from '../domain/snapshot.ts';
 import type { SchedState } from '../domain/state.ts';
@@ -24,7 +24,7 @@ export class SnapshotStore {
     try {
       const data = await (await this.os()).getBlob(NAME);
       if (!data) return undefined;
-      const snap = JSON.parse(new TextDecoder().decode(data)) as Snapshot;
+      const snap = decodeJson(data) as Snapshot;
       if (snap.version !== SNAPSHOT_VERSION) {
         this.log.warn('ignoring a snapshot of another version; replaying the whole log', { version: snap.version });
         return undefined;
