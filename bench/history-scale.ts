@@ -66,7 +66,10 @@ async function main(): Promise<void> {
       { timeoutMs: 60 * 60_000, intervalMs: 200, what: 'the history store to catch up' },
     );
     const projectS = (performance.now() - p0) / 1000;
+    // the projecting intake's own peak, and its store's, before the restart
+    const projectingPeak = [`intake ${intake.memory().peakMiB.toFixed(0)}`, ...pidsOf('pglite-child').map((pid) => `history store (PGlite) ${memoryOf(pid)[1]}`)].join(', ');
     const caught = /"eventsPerSecond":(\d+)/.exec(intake.output.split('\n').find((l) => l.includes('caught up with the event log')) ?? '');
+    say(`history: peak RSS while projecting (MiB): ${projectingPeak}`);
     say(`history: projected in ${projectS.toFixed(1)} s (${Math.round(info.state.messages / projectS)} events/s; the projector says ${caught?.[1] ?? '?'} events/s)`);
     for (const name of SERVICES.slice(1)) sys.add(name);
     await sys.intakeReady();
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
           ['history store', db ? 'PostgreSQL' : 'embedded (PGlite)', ''],
           ['services run from', fromDist ? 'their build (dist)' : 'sources (tsx)', ''],
           ['projection, events/s', String(Math.round(info.state.messages / projectS)), 'printed'],
+          ['peak RSS while projecting, MiB', projectingPeak, ''],
           ['restart of every service to ready, ms', restartMs.toFixed(0), '< 5000'],
           ['status of the oldest task, ms (median / max)', `${status.medianMs.toFixed(1)} / ${status.maxMs.toFixed(1)}`, '< 100'],
           ['filtered list, ms (median / max)', `${list.medianMs.toFixed(1)} / ${list.maxMs.toFixed(1)}`, '< 100'],

@@ -109,8 +109,11 @@ const envSchema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  /** the history projector's batch: at most this many log messages per transaction */
-  ERRAND_PROJECTOR_BATCH: int(1).default(5_000),
+  /**
+   * the history projector's batch: at most this many log messages per transaction. A task's
+   * events in one batch make one row write; a lagging projector catches up with big batches.
+   */
+  ERRAND_PROJECTOR_BATCH: int(1).default(20_000),
   /**
    * the history projector's pace when the log trickles: at least this long between the starts of
    * two batches (a full batch goes on at once). A status waits up to this much longer for its write.

@@ -92,6 +92,40 @@ describe('EventLog', () => {
     await f.stop();
   });
 
+  it('follows in batches of at most maxBatch, holding no more than two batches while one is written', async () => {
+    const from = (await log.logLastSeq()) + 1;
+    const appended = await Promise.all(Array.from({ length: 1_000 }, (_, i) => log.append(submitted(`b${i}`))));
+    const last = Math.max(...appended.map((a) => a.seq));
+    const batches: number[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const ended: unknown[] = [];
+    const f = await log.followBatches({
+      fromSeq: from,
+      maxBatch: 100,
+      onBatch: async (items) => {
+        batches.push(items.map((i) => i.seq));
+        if (batches.length === 1) await held; // the first batch is being written: the follower must wait
+      },
+      onEnd: (why) => void ended.push(why),
+    });
+    try {
+      await waitFor(() => batches.length === 1 && f.lastSeq() - from + 1 >= 300, { what: 'the follower to fill its buffer' });
+      // what it has read and not yet handed on stays bounded: the batch being written and one more
+      await new Promise((r) => setImmediate(r));
+      expect(f.lastSeq() - from + 1).toBeLessThanOrEqual(300);
+      release();
+      await waitFor(() => batches.flat().at(-1) === last, { what: 'every appended event to reach a batch' });
+      const seqs = batches.flat();
+      expect(seqs).toEqual(Array.from({ length: last - from + 1 }, (_, i) => from + i));
+      expect(Math.max(...batches.map((b) => b.length))).toBeLessThanOrEqual(100);
+      expect(ended).toEqual([]);
+    } finally {
+      release();
+      await f.stop();
+    }
+  });
+
   it('reads a task history then its live events, and removes the consumer when the reader stops', async () => {
     const jsm = await jetstreamManager(nc);
     const consumers = async () => (await jsm.streams.info(STREAMS.events)).state.consumer_count;

@@ -189,7 +189,8 @@ export interface BatchFollowOptions {
  */
 export async function followLogBatches(log: LogCore, opts: BatchFollowOptions): Promise<Following> {
   const maxBatch = opts.maxBatch ?? 1_000;
-  const high = maxBatch * 4;
+  // one batch being written and the next one filling: what a reader holds, at most
+  const high = maxBatch * 2;
   let read = opts.fromSeq - 1;
   let pending = 0;
   let stopped = false;
@@ -200,7 +201,7 @@ export async function followLogBatches(log: LogCore, opts: BatchFollowOptions): 
     filter_subjects: subjects.allEvents,
     ...(read > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: read + 1 } : { deliver_policy: DeliverPolicy.All }),
   });
-  const iter = await c.consume({ max_messages: Math.min(maxBatch * 2, 10_000), expires: 10_000 });
+  const iter = await c.consume({ max_messages: Math.min(maxBatch, 10_000), expires: 10_000 });
   let buf: LogBatchItem[] = [];
   let flushing: Promise<void> | undefined;
   let kicked = false;
