@@ -31,4 +31,4 @@ RUN mkdir -p /app/.data && chown -R node:node /app/.data
 USER node
 # the intake's HTTP port
 EXPOSE 8080
-CMD ["node", "services/intake/dist/main.js"]
+CMD ["node", "--max-old-space-size=1024", "services/intake/dist/main.js"]

@@ -11,10 +11,10 @@ export type ServiceName = 'intake' | 'scheduler' | 'worker' | 'notifier';
 
 /**
  * Node flags a service runs with in production (docker-compose.yml, its
- * package's `start`): the scheduler's old generation is capped at 1 GiB, which
+ * package's `start`): the scheduler's and the intake's old generation is capped at 1 GiB, which
  * also makes V8 let its heap grow 1.6x between full collections instead of 4x.
  */
-const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { scheduler: ['--max-old-space-size=1024'] };
+const NODE_FLAGS: Partial<Record<ServiceName, string[]>> = { scheduler: ['--max-old-space-size=1024'], intake: ['--max-old-space-size=1024'] };
 
 /** One Errand service as a child process, like test/harness.ts, optionally with --cpu-prof. */
 /** Every service process still running: a bench that ends early (an error, Ctrl-C, a `timeout`) leaves none behind. */

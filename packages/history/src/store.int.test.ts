@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evolveTask, makeEvent, type ErrandEvent, type TaskRecord } from '@errand/contracts';
 import { BUCKETS } from './buckets.ts';
+import { STATEMENT_ROWS } from './writes.ts';
 import { embeddedBackend, feed, lifecycle, postgresBackend, submitted, task, at, unique, type Backend } from './testkit.ts';
 import { BadCursor, StaleProjectorError, type HistoryStore } from './types.ts';
 
@@ -248,6 +249,19 @@ describe.each(backends)('history store: %s', (_name, make) => {
     // a new log numbers from 1 again: the cache of the old one must not answer
     await feed(store, [submitted('A', tenant, { type: 'demo.after' })]);
     expect((await store.getTask(tenant, 'A'))?.type).toBe('demo.after');
+  });
+
+  it('writes a batch of more tasks than one statement takes, and reads back more records than one statement fetches', async () => {
+    const tenant = unique('t');
+    const n = STATEMENT_ROWS * 2 + 500;
+    const ids = Array.from({ length: n }, (_, i) => `M${i}`);
+    await feed(store, ids.map((id) => submitted(id, tenant)));
+    // a store opened afresh has nothing cached: every record of the next batch is read back
+    await store.close();
+    store = await backend.open();
+    const queued = await feed(store, ids.map((id, i) => makeEvent('queued', task(id, tenant), at(1), { position: i })));
+    expect(queued.changes.map((c) => [c.before?.state, c.after.state])).toEqual(ids.map(() => ['submitted', 'queued']));
+    for (const i of [0, STATEMENT_ROWS - 1, STATEMENT_ROWS, n - 1]) expect(await store.getTask(tenant, ids[i]!)).toMatchObject({ state: 'queued', position: i });
   });
 
   it('reopens with its data', async () => {

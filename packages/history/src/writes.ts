@@ -2,9 +2,20 @@ import type { Deltas } from './deltas.ts';
 import type { TaskRow } from './fold.ts';
 import type { Queryable } from './sql.ts';
 
-/** Every changed task of a batch in one statement. A seq column left null by the fold keeps the row's. */
+/**
+ * Rows (or keys) per statement: a statement's JSON parameter and its result
+ * are held in the database's memory while it runs, and the embedded store's
+ * WebAssembly memory never shrinks back after a peak (one statement for a
+ * batch of 20,000 messages took the store's process from 260 to 350 MiB).
+ */
+export const STATEMENT_ROWS = 1_000;
+
+/** Every changed task of a batch, STATEMENT_ROWS a statement. A seq column left null by the fold keeps the row's. */
 export async function upsertTasks(tx: Queryable, rows: readonly TaskRow[]): Promise<void> {
-  if (rows.length === 0) return;
+  for (let i = 0; i < rows.length; i += STATEMENT_ROWS) await upsertChunk(tx, rows.length <= STATEMENT_ROWS ? rows : rows.slice(i, i + STATEMENT_ROWS));
+}
+
+async function upsertChunk(tx: Queryable, rows: readonly TaskRow[]): Promise<void> {
   await tx.query(
     `INSERT INTO tasks (k, tenant, id, submit_seq, state, usr, type, ended_at, wait_ms, run_ms, started_seq, ended_seq, last_seq, record)
      SELECT k, tenant, id, submit_seq, state, usr, type, ended_at, wait_ms, run_ms, started_seq, ended_seq, last_seq, record
