@@ -173,6 +173,8 @@ describe('retention and restarts on the embedded store', () => {
     await sys.ready();
     expect((await http(sys, 'GET', `/v1/tasks/${id}`)).body.state).toBe('running');
     expect(again.output).not.toMatch(/projecting the event log into it/);
+    // the store was opened before the intake's logger existed (main.ts): what it said is still logged
+    expect(again.output).toMatch(/history store: embedded PGlite opened/);
     await http(sys, 'POST', `/v1/tasks/${id}/cancel`, {});
     await waitState(sys, id, ['cancelled']);
   });
@@ -190,5 +192,15 @@ describe('retention and restarts on the embedded store', () => {
     expect(again.output).toMatch(/the history store is new: projecting the event log into it/);
     await http(sys, 'POST', `/v1/tasks/${id}/cancel`, {});
     await waitState(sys, id, ['cancelled']);
+  });
+
+  it('refuses a second intake on the same data folder, saying why, and the first one goes on', async () => {
+    const second = sys.add('intake', { PORT: String(await freePort()) });
+    await waitFor(() => !second.alive, { timeoutMs: 60_000, what: 'the second intake to end' });
+    second.expectedExit = true;
+    expect(second.child?.exitCode).not.toBe(0);
+    expect(second.output).toMatch(/is open in another process \(pid \d+\).*set ERRAND_DATABASE_URL/);
+    expect(second.output).not.toMatch(/unhandled promise rejection/);
+    expect((await http(sys, 'GET', '/readyz')).status).toBe(200);
   });
 });

@@ -61,14 +61,22 @@ async function openStores(nc: NatsConnection): Promise<Stores> {
  * Build the intake: its stores are opened first (NATS must be reachable), so
  * the context is whole from the start; nothing listens or follows yet.
  */
-export async function buildIntake(opts: { config: Config; nc: NatsConnection; log?: Logger; history?: HistoryStore }): Promise<Intake> {
+export async function buildIntake(opts: {
+  config: Config;
+  nc: NatsConnection;
+  log?: Logger;
+  /** a store the caller owns (tests): the intake never closes it */
+  history?: HistoryStore;
+  /** the store's opening, begun earlier (main.ts): the intake owns it as if it had opened it */
+  historyOpening?: Promise<HistoryStore>;
+}): Promise<Intake> {
   const { config, nc } = opts;
   const stores = await openStores(nc);
   const log = opts.log ?? createLogger('intake');
   const events = new EventLog(nc, (i) => log.warn('skipping an invalid event', i));
   const types = new TypeCatalog(nc, { leaseMs: config.ERRAND_LEASE_MS, log });
   const workers = new WorkerBeats(config.ERRAND_LEASE_MS, log);
-  const history = opts.history ?? (await openHistoryStore({ databaseUrl: config.ERRAND_DATABASE_URL, dataDir: config.ERRAND_DATA_DIR, log }));
+  const history = opts.history ?? (await (opts.historyOpening ?? openHistoryStore({ databaseUrl: config.ERRAND_DATABASE_URL, dataDir: config.ERRAND_DATA_DIR, log })));
   const readModel = new ReadModel(history, events, nc, { historyDays: config.ERRAND_HISTORY_DAYS, log });
   const metrics = new PromMetrics(
     () => workers.pools((t) => types.get(t)?.info.pool),
