@@ -30,7 +30,7 @@ export function runService(
   });
   const main = async () => {
     const config = loadConfig();
-    const telemetry = startTelemetry(`errand-${name}`);
+    const telemetry = await startTelemetry(`errand-${name}`);
     const nc = await connectNats({ url: config.NATS_URL, name: `errand-${name}` });
     for (const note of serverFeatures(nc).notes) log.info(note);
     const reprovision = () => provision(nc, { replicas: config.ERRAND_REPLICAS });

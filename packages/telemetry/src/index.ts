@@ -20,4 +20,4 @@ export {
 } from './propagation.ts';
 export { startTelemetry, tracesExporterConfigured, type Telemetry } from './sdk.ts';
 export { TelemetryAttributes, type TelemetryAttribute } from './attributes.ts';
-export { metricReadersFromEnv, observeGauge, startRuntimeMetrics } from './metrics.ts';
+export { observeGauge, startRuntimeMetrics } from './metrics.ts';

@@ -18,9 +18,9 @@ const INCOMING = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 let telemetry: Telemetry | undefined;
 
 /** Start telemetry with exactly these OTEL_* variables (the SDK reads process.env). */
-function start(env: Record<string, string>): Telemetry {
+async function start(env: Record<string, string>): Promise<Telemetry> {
   for (const k of OTEL_VARS) vi.stubEnv(k, env[k] ?? '');
-  telemetry = startTelemetry('errand-test');
+  telemetry = await startTelemetry('errand-test');
   return telemetry;
 }
 
@@ -41,7 +41,7 @@ async function rootSpan(): Promise<{ traceparent?: string; span: ReadableSpan }>
 describe('startTelemetry', () => {
   it('with no exporter: real, sampled ids (so context flows), nothing exported, nothing logged', async () => {
     const errors = vi.spyOn(console, 'error');
-    const t = start({});
+    const t = await start({});
     expect(t.exporting).toBe(false);
     const { traceparent, span } = await rootSpan();
     expect(span.spanContext().traceFlags).toBe(TraceFlags.SAMPLED);
@@ -53,7 +53,7 @@ describe('startTelemetry', () => {
   });
 
   it('OTEL_TRACES_EXPORTER=none is the same: spans with ids, exported nowhere', async () => {
-    const t = start({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+    const t = await start({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
     expect(t.exporting).toBe(false);
     expect(traceIdOf((await rootSpan()).traceparent)).toBeDefined();
   });
@@ -73,24 +73,24 @@ describe('startTelemetry', () => {
   });
 
   it('OTEL_SERVICE_NAME overrides the service name', async () => {
-    start({ OTEL_SERVICE_NAME: 'my-intake' });
+    await start({ OTEL_SERVICE_NAME: 'my-intake' });
     expect((await rootSpan()).span.resource.attributes['service.name']).toBe('my-intake');
   });
 
   it('OTEL_TRACES_SAMPLER: always_off still makes valid ids, not sampled; a sampled parent is followed by default', async () => {
-    start({ OTEL_TRACES_SAMPLER: 'always_off' });
+    await start({ OTEL_TRACES_SAMPLER: 'always_off' });
     const { traceparent } = await rootSpan();
     expect(traceIdOf(traceparent)).toBeDefined();
     expect(traceparent).toMatch(/-00$/);
     await telemetry!.shutdown();
     trace.disable();
-    start({});
+    await start({});
     const child = await inSpan('child', contextFromTraceparent(INCOMING), {}, async (_s, ctx) => traceparentOf(ctx).traceparent);
     expect(traceIdOf(child)).toBe(traceIdOf(INCOMING));
   });
 
   it('OTEL_SDK_DISABLED=true makes no spans of its own but passes an incoming traceparent on', async () => {
-    const t = start({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
+    const t = await start({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' });
     expect(t.exporting).toBe(false);
     expect((await rootSpan()).traceparent).toBeUndefined();
     const passed = await inSpan('child', contextFromTraceparent(INCOMING), {}, async (_s, ctx) => traceparentOf(ctx).traceparent);
