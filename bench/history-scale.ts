@@ -57,6 +57,8 @@ function watchReadiness(base: string, r0: number): { stop(): string } {
   return {
     stop() {
       stopped = true;
+      // the readiness wait can see the first answer before this watcher does
+      if (seen.size === 0) return 'ready before this watcher saw an answer';
       return [...seen].map(([k, ms]) => `${k} ${ms.toFixed(0)}`).join(', ');
     },
   };
