@@ -10,7 +10,7 @@ import { ensureSchema } from './schema.ts';
 import { pgSql, type Queryable, type Sql } from './sql.ts';
 import { pgliteChildSql } from './child-sql.ts';
 import { StaleProjectorError, type ExpiredTask, type HistoryStore, type ListFilter, type ListPage, type LogItem, type MetricsSnapshot, type TaskChange, type TypeMetrics } from './types.ts';
-import { addDeltas, STATEMENT_ROWS, upsertTasks } from './writes.ts';
+import { addDeltas, inStatements, upsertTasks } from './writes.ts';
 
 export interface OpenHistoryStoreOptions {
   /** a PostgreSQL server shared by every intake (ERRAND_DATABASE_URL); without it, PGlite in `<dataDir>/history` */
@@ -161,11 +161,10 @@ class SqlHistoryStore implements HistoryStore {
       if (r) known.set(k, r);
       else missing.add(k);
     }
-    const keys = [...missing];
-    for (let i = 0; i < keys.length; i += STATEMENT_ROWS) {
-      const rows = await tx.query<{ k: string; record: TaskRecord }>('SELECT k, record FROM tasks WHERE k = ANY($1::text[])', [keys.slice(i, i + STATEMENT_ROWS)]);
+    await inStatements([...missing], async (keys) => {
+      const rows = await tx.query<{ k: string; record: TaskRecord }>('SELECT k, record FROM tasks WHERE k = ANY($1::text[])', [keys]);
       for (const { k, record } of rows) known.set(k, record);
-    }
+    });
     return known;
   }
 

@@ -10,9 +10,14 @@ import type { Queryable } from './sql.ts';
  */
 export const STATEMENT_ROWS = 1_000;
 
+/** `items` in pieces of at most STATEMENT_ROWS, one statement each, one after the other. */
+export async function inStatements<T>(items: readonly T[], statement: (piece: readonly T[]) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += STATEMENT_ROWS) await statement(items.slice(i, i + STATEMENT_ROWS));
+}
+
 /** Every changed task of a batch, STATEMENT_ROWS a statement. A seq column left null by the fold keeps the row's. */
 export async function upsertTasks(tx: Queryable, rows: readonly TaskRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += STATEMENT_ROWS) await upsertChunk(tx, rows.length <= STATEMENT_ROWS ? rows : rows.slice(i, i + STATEMENT_ROWS));
+  await inStatements(rows, (piece) => upsertChunk(tx, piece));
 }
 
 async function upsertChunk(tx: Queryable, rows: readonly TaskRow[]): Promise<void> {
